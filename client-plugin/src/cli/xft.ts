@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// `xft`: send and receive files with the engine, from a shell. A contract other tools use:
+// command names, flags, JSON event fields and exit codes stay stable.
+import { mkdir, stat } from "node:fs/promises";
+import type { FileTransfer, TransferEvent } from "@xft/protocol";
+import { openAccount, type Account } from "../account.js";
+import { autoTransferPlugin } from "../plugin.js";
+import { HELP, parseArgs, UsageError, type Command } from "./args.js";
+import { createRenderer, type CliEvent } from "./render.js";
+
+const EXIT = { ok: 0, failed: 1, usage: 2, connect: 3 } as const;
+
+function wire(ft: FileTransfer, render: (e: CliEvent) => void, names: Map<string, string>) {
+  const toCli = (type: CliEvent["type"]) => (e: TransferEvent & { path?: string }) =>
+    render({ type, offset: e.offset, size: e.size, sha256: e.sha256, name: names.get(e.sid), path: e.path, peer: e.peer, reason: e.reason });
+  ft.on("transfer-started", toCli("started"));
+  ft.on("transfer-resumed", toCli("resumed"));
+  ft.on("transfer-progress", toCli("progress"));
+  ft.on("transfer-interrupted", toCli("interrupted"));
+  ft.on("transfer-completed", toCli("completed"));
+  ft.on("transfer-failed", toCli("failed"));
+  ft.on("transfer-declined", (e) => render({ type: "failed", offset: e.offset, size: e.size, peer: e.peer, reason: `declined: ${e.reason}` }));
+}
+
+async function send(cmd: Extract<Command, { command: "send" }>, account: Account, render: (e: CliEvent) => void): Promise<number> {
+  const plugin = autoTransferPlugin(account.port, { blockSize: cmd.blockSize, window: cmd.window });
+  const names = new Map<string, string>();
+  wire(plugin.ft, render, names);
+  let peer: string;
+  try {
+    peer = await plugin.resolvePeer(cmd.to);
+  } catch (err: any) {
+    render({ type: "failed", offset: 0, reason: err?.message ?? String(err) });
+    return EXIT.failed;
+  }
+  const transfer = await plugin.ft.send(peer, cmd.file);
+  names.set(transfer.sid, cmd.file);
+  const final = await transfer.done;
+  return final.type === "completed" ? EXIT.ok : EXIT.failed;
+}
+
+async function receive(cmd: Extract<Command, { command: "receive" }>, account: Account, render: (e: CliEvent) => void): Promise<number> {
+  await mkdir(cmd.dir, { recursive: true });
+  const plugin = autoTransferPlugin(account.port, { blockSize: cmd.blockSize, window: cmd.window, acceptProposals: () => true });
+  const names = new Map<string, string>();
+  wire(plugin.ft, render, names);
+  let completed = 0;
+  return new Promise<number>((resolve) => {
+    plugin.ft.on("offer", (offer) => {
+      names.set(offer.sid, offer.file.name ?? "");
+      offer.accept(cmd.dir).catch((err) => render({ type: "failed", reason: `cannot accept: ${err?.message ?? err}` }));
+    });
+    plugin.ft.on("transfer-completed", () => {
+      if (++completed >= cmd.count) resolve(EXIT.ok);
+    });
+    plugin.ft.on("transfer-failed", () => resolve(EXIT.failed));
+    if (cmd.timeout) setTimeout(() => {
+      render({ type: "failed", reason: `timeout: ${completed}/${cmd.count} files after ${cmd.timeout} s` });
+      resolve(EXIT.failed);
+    }, cmd.timeout * 1000).unref();
+    // available presence: messages to our bare JID (XEP-0353 proposals) reach this device
+    account.sendPresence().then(
+      () => process.stderr.write(`xft: receiving as ${account.jid} into ${cmd.dir}\n`),
+      (err) => render({ type: "failed", reason: `cannot send presence: ${err?.message ?? err}` }),
+    );
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let cmd: Command;
+  try {
+    cmd = parseArgs(argv);
+    if (cmd.command === "send") {
+      const st = await stat(cmd.file).catch(() => undefined);
+      if (!st?.isFile()) throw new UsageError(`${cmd.file}: no such file`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`xft: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+  if (cmd.command === "help") {
+    process.stdout.write(HELP + "\n");
+    return EXIT.ok;
+  }
+  const render = createRenderer({ json: cmd.json, tty: Boolean(process.stdout.isTTY) });
+  let account: Account;
+  try {
+    account = await openAccount({ jid: cmd.jid, password: cmd.password, service: cmd.service });
+  } catch (err: any) {
+    process.stderr.write(`xft: cannot log in as ${cmd.jid}: ${err?.message ?? err}\n`);
+    return EXIT.connect;
+  }
+  try {
+    return cmd.command === "send" ? await send(cmd, account, render) : await receive(cmd, account, render);
+  } finally {
+    await account.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`xft: ${err?.stack ?? err}\n`);
+    process.exit(EXIT.failed);
+  },
+);

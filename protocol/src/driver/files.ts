@@ -1,0 +1,186 @@
+// Files at the edge: what the sender reads and what the receiver writes, streamed in chunks.
+// The receiver keeps a partial file and a small JSON record beside its target, so that a
+// restarted process can still resume (XEP-0234 ranged transfer).
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { basename, join, resolve, sep } from "node:path";
+
+export const PART_SUFFIX = ".xft-part";
+export const META_SUFFIX = ".xft-part.json";
+
+export async function sha256File(path: string, end?: number): Promise<string> {
+  const hash = createHash("sha256");
+  if (end === 0) return hash.digest("base64");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, end: end === undefined ? undefined : end - 1 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest("base64");
+}
+
+export interface LocalFile {
+  path: string;
+  name: string;
+  size: number;
+  date: string;
+  sha256: string;
+}
+
+export async function describeLocalFile(path: string, name = basename(path)): Promise<LocalFile> {
+  const st = await stat(path);
+  if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+  return { path, name, size: st.size, date: st.mtime.toISOString(), sha256: await sha256File(path) };
+}
+
+/** Reads [offset, end) in blocks of at most blockSize bytes, never the whole file. */
+export async function* readBlocks(path: string, offset: number, blockSize: number, end?: number): AsyncGenerator<Buffer> {
+  if (end !== undefined && offset >= end) return;
+  const stream = createReadStream(path, { start: offset, end: end === undefined ? undefined : end - 1, highWaterMark: blockSize });
+  for await (const chunk of stream) {
+    const buf = chunk as Buffer;
+    for (let i = 0; i < buf.length; i += blockSize) yield buf.subarray(i, i + blockSize);
+  }
+}
+
+/**
+ * XEP-0234 §security: a name must never be read as a path. Separators, control characters
+ * and leading dots are percent-encoded, so the name stays recognisable and stays in its folder.
+ */
+export function safeFileName(name: string | undefined): string {
+  let safe = (name ?? "").normalize("NFC");
+  safe = safe.replace(/[%/\\\u0000-\u001f\u007f:]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"));
+  safe = safe.replace(/^\.+/, (dots) => "%2E".repeat(dots.length));
+  safe = safe.slice(0, 200);
+  return safe === "" ? "unnamed" : safe;
+}
+
+export function insideDir(dir: string, path: string): boolean {
+  const root = resolve(dir) + sep;
+  return resolve(path).startsWith(root);
+}
+
+export interface PartialRecord {
+  version: 1;
+  sid: string;
+  peer: string;
+  name: string;
+  size: number;
+  sha256: string;
+  target: string;
+}
+
+/** A file being received: bytes go to `<target>.xft-part`, what resumes it to `.xft-part.json`. */
+export class PartialFile {
+  private handle?: FileHandle;
+  constructor(readonly dir: string, readonly record: PartialRecord) {}
+
+  get partPath() {
+    return this.record.target + PART_SUFFIX;
+  }
+  get metaPath() {
+    return this.record.target + META_SUFFIX;
+  }
+
+  /** bytes already on disk, which is where a resumed transfer starts */
+  async offset(): Promise<number> {
+    try {
+      return Math.min((await stat(this.partPath)).size, this.record.size);
+    } catch {
+      return 0;
+    }
+  }
+
+  async prepare(offset: number): Promise<void> {
+    if (!insideDir(this.dir, this.partPath)) throw new Error("partial file outside the target directory");
+    await writeFile(this.metaPath, JSON.stringify(this.record, null, 2));
+    this.handle = await open(this.partPath, "a+").then(async (h) => {
+      await h.close();
+      return open(this.partPath, "r+");
+    });
+    await this.handle.truncate(offset); // never trust bytes past the agreed offset
+  }
+
+  async write(position: number, data: Buffer): Promise<void> {
+    if (!this.handle) throw new Error("partial file not prepared");
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
+    }
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
+  }
+
+  /** Verifies the whole partial file against the sha-256 and only then gives it its name. */
+  async complete(): Promise<{ ok: boolean; detail: string; path?: string }> {
+    await this.close();
+    const actual = await sha256File(this.partPath);
+    if (actual !== this.record.sha256) {
+      return { ok: false, detail: `sha-256 mismatch: expected ${this.record.sha256}, got ${actual}` };
+    }
+    const path = await freeName(this.record.target);
+    await rename(this.partPath, path);
+    await rm(this.metaPath, { force: true });
+    return { ok: true, detail: `sha-256 verified, saved as ${path}`, path };
+  }
+
+  async discard(): Promise<void> {
+    await this.close();
+    await rm(this.partPath, { force: true });
+    await rm(this.metaPath, { force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** "a.txt", then "a (1).txt", ... so an earlier file is never overwritten. */
+export async function freeName(target: string): Promise<string> {
+  if (!(await exists(target))) return target;
+  const dot = target.lastIndexOf(".");
+  const slash = target.lastIndexOf(sep);
+  const [stem, ext] = dot > slash + 1 ? [target.slice(0, dot), target.slice(dot)] : [target, ""];
+  for (let i = 1; ; i++) {
+    const candidate = `${stem} (${i})${ext}`;
+    if (!(await exists(candidate))) return candidate;
+  }
+}
+
+/** Finds a partial download of the same bytes (same sha-256 and size) from the same bare JID. */
+export async function findPartial(dir: string, match: { sha256: string; size: number; peerBare: string }): Promise<PartialFile | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  for (const n of names.filter((n) => n.endsWith(META_SUFFIX))) {
+    try {
+      const record = JSON.parse(await readFile(join(dir, n), "utf8")) as PartialRecord;
+      if (record.sha256 === match.sha256 && record.size === match.size && bare(record.peer) === match.peerBare && insideDir(dir, record.target)) {
+        return new PartialFile(dir, record);
+      }
+    } catch {
+      // an unreadable record is not ours to resume
+    }
+  }
+  return undefined;
+}
+
+export function bare(jid: string): string {
+  const slash = jid.indexOf("/");
+  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
+}
+
+/** A new partial download in dir for an offered file. */
+export async function newPartial(dir: string, record: Omit<PartialRecord, "target" | "version">): Promise<PartialFile> {
+  const target = join(resolve(dir), safeFileName(record.name));
+  if (!insideDir(dir, target)) throw new Error("file name escapes the target directory");
+  const free = await freeName(target);
+  return new PartialFile(dir, { version: 1, ...record, target: free });
+}

@@ -1,0 +1,456 @@
+// The thin driver around the pure session machine: routes Jingle and IBB stanzas to sessions,
+// processes each session's events one at a time and in order, and carries out the effects
+// (stanzas, disk, events). Used unchanged by the client plugin and by the component.
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { createElement as xml, type Element } from "ltx/lib/ltx.js";
+import { badRequest, conflict, featureNotImplemented, itemNotFound, unexpectedRequest } from "../errors/stanza-error.js";
+import { jingleError, makeJingle, NS_JINGLE, parseJingle, type Jingle } from "../xep0166/jingle.js";
+import { makeDescription, NS_JINGLE_FT, NS_JINGLE_FT_ERRORS, parseDescription, type FileDescription } from "../xep0234/file.js";
+import { MAX_BLOCK_SIZE, makeClose, makeData, makeOpen, NS_IBB, parseIbb } from "../xep0047/ibb.js";
+import { makeIbbTransport, NS_JINGLE_IBB, parseIbbTransport } from "../xep0261/transport.js";
+import { HASH_ALGO, sha256Of } from "../xep0300/hash.js";
+import { transition } from "../session/transition.js";
+import type { SessionContext, SessionEffect, SessionEvent, SessionState, TransferEvent } from "../session/types.js";
+import { bare, describeLocalFile, findPartial, newPartial, readBlocks, type LocalFile, type PartialFile } from "./files.js";
+import { IqError, type XmppPort } from "./port.js";
+import { pump } from "./pump.js";
+
+export interface FileTransferOptions {
+  /** largest IBB block we send or accept; <= 32767 so both XEP-0047's and XEP-0261's schemas accept it */
+  blockSize?: number;
+  /** IBB data stanzas in flight at once */
+  window?: number;
+  /** send data in iq (acknowledged, default) or message stanzas */
+  stanza?: "iq" | "message";
+  /** seconds to wait for any IQ answer */
+  requestTimeout?: number;
+  /** ms between two progress events of one transfer */
+  progressInterval?: number;
+}
+
+export const DEFAULTS = { blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250 };
+
+/** An incoming offer waiting for a decision (XEP-0234 §offering: the responder accepts or declines). */
+export interface IncomingOffer {
+  sid: string;
+  from: string;
+  file: FileDescription;
+  /** bytes of this file already on disk from an earlier interrupted transfer, if any */
+  accept(dir: string): Promise<Transfer>;
+  decline(reason?: string): void;
+}
+
+export interface Transfer {
+  sid: string;
+  peer: string;
+  /** settles with the final event: completed, failed, interrupted, declined */
+  done: Promise<TransferEvent & { path?: string }>;
+  cancel(reason?: string): void;
+}
+
+interface Session {
+  state: SessionState;
+  queue: Promise<unknown>;
+  partial?: PartialFile;
+  local?: LocalFile;
+  abort?: AbortController;
+  lastProgress: number;
+  savedAs?: string;
+  settle: (e: TransferEvent & { path?: string }) => void;
+  done: Promise<TransferEvent & { path?: string }>;
+}
+
+export type FileTransferEvents = {
+  offer: [IncomingOffer];
+  "transfer-started": [TransferEvent];
+  "transfer-resumed": [TransferEvent];
+  "transfer-progress": [TransferEvent];
+  "transfer-interrupted": [TransferEvent];
+  "transfer-completed": [TransferEvent & { path?: string }];
+  "transfer-failed": [TransferEvent];
+  "transfer-declined": [TransferEvent];
+  error: [unknown];
+};
+
+/** XEP-0166 has no app error for this; reason-style condition in the Jingle errors namespace is the nearest. */
+const NS_JINGLE_ERRORS_APPS = "urn:xmpp:jingle:errors:1";
+
+const newSid = () => randomBytes(9).toString("base64url");
+
+export class FileTransfer extends EventEmitter<FileTransferEvents> {
+  private readonly sessions = new Map<string, Session>();
+  private readonly byIbbSid = new Map<string, string>();
+  /** files we offered, by peer bare JID and sha-256: what a peer may pull (XEP-0234 §requesting) */
+  private readonly hosted = new Map<string, LocalFile>();
+  readonly options: Required<FileTransferOptions>;
+
+  constructor(private readonly port: XmppPort, options: FileTransferOptions = {}) {
+    super();
+    // an option given as undefined (e.g. an absent CLI flag) keeps its default
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.options = { ...DEFAULTS, ...given };
+    this.options.blockSize = Math.min(this.options.blockSize, MAX_BLOCK_SIZE);
+    port.onIqSet(NS_JINGLE, "jingle", (iq, el) => this.onJingle(iq, el));
+    for (const name of ["open", "data", "close"]) port.onIqSet(NS_IBB, name, (iq, el) => this.onIbb(String(iq.attrs.from), el));
+    port.onMessage((m) => this.onIbbMessage(m));
+  }
+
+  // ---- public API -------------------------------------------------------------------------
+
+  /** Offers a file (push). XEP-0234 §offering, with <range/> to announce ranged transfers. */
+  async send(to: string, path: string, opts: { name?: string; mediaType?: string; local?: LocalFile } = {}): Promise<Transfer> {
+    const local = opts.local ?? (await describeLocalFile(path, opts.name));
+    this.hosted.set(`${bare(to)}|${local.sha256}`, local);
+    const file: FileDescription = {
+      name: local.name, size: local.size, date: local.date, mediaType: opts.mediaType ?? "application/octet-stream",
+      hashes: [{ algo: HASH_ALGO, value: local.sha256 }], range: {}, extensions: [],
+    };
+    const ctx = this.newContext({ peer: to, role: "initiator", sending: true, file, contentName: "file-offer" });
+    const session = this.addSession(ctx, { phase: "initiating", ctx });
+    session.local = local;
+    await this.initiate(session, "initiator");
+    return this.handle(session);
+  }
+
+  /** Pulls a file the peer offered earlier, from the bytes we already hold (XEP-0234 §requesting + §range). */
+  async request(from: string, want: { sha256: string; size: number; name?: string }, dir: string): Promise<Transfer> {
+    const partial =
+      (await findPartial(dir, { sha256: want.sha256, size: want.size, peerBare: bare(from) })) ??
+      (await newPartial(dir, { sid: "", peer: from, name: want.name ?? "file", size: want.size, sha256: want.sha256 }));
+    const offset = await partial.offset();
+    const file: FileDescription = { name: want.name, size: want.size, hashes: [{ algo: HASH_ALGO, value: want.sha256 }], range: offset > 0 ? { offset } : {}, extensions: [] };
+    const ctx = this.newContext({ peer: from, role: "initiator", sending: false, file, contentName: "file-request" });
+    ctx.startOffset = offset;
+    const session = this.addSession(ctx, { phase: "initiating", ctx });
+    session.partial = partial;
+    partial.record.sid = ctx.sid;
+    await partial.prepare(offset);
+    await this.initiate(session, "responder");
+    return this.handle(session);
+  }
+
+  /** Sessions still running (for tests and shutdown). */
+  active(): TransferEvent[] {
+    return [...this.sessions.values()].filter((s) => s.state.phase !== "ended").map((s) => ({ type: "started", sid: s.state.ctx.sid, peer: s.state.ctx.peer, offset: 0 }));
+  }
+
+  /** The connection is gone: every running session is interrupted (resumable). */
+  connectionLost(reason = "connection lost"): void {
+    for (const s of this.sessions.values()) if (s.state.phase !== "ended") void this.dispatch(s, { type: "link-lost", reason });
+  }
+
+  // ---- incoming stanzas ---------------------------------------------------------------------
+
+  private async onJingle(iq: Element, el: Element): Promise<void> {
+    const from = String(iq.attrs.from ?? "");
+    const j = parseJingle(el);
+    const key = `${from}|${j.sid}`;
+    const existing = this.sessions.get(key);
+    if (j.action === "session-initiate") {
+      if (existing) {
+        // XEP-0166 §6.3.2: a session-initiate that collides with a session we hold -> <tie-break/>
+        throw conflict("session id already in use", jingleError("tie-break"));
+      }
+      return this.onInitiate(from, j);
+    }
+    if (!existing || existing.state.phase === "ended") {
+      if (j.action === "session-terminate" && existing) return; // duplicate terminate: harmless
+      throw itemNotFound(`no session ${j.sid}`, jingleError("unknown-session"));
+    }
+    const t = await this.dispatch(existing, { type: "remote", jingle: j });
+    if (t.error) throw t.error;
+  }
+
+  private async onInitiate(from: string, j: Jingle): Promise<void> {
+    const content = j.contents[0];
+    if (!content || !content.description || !content.transport) throw badRequest("session-initiate needs a content with description and transport");
+    if (!content.description.is("description", NS_JINGLE_FT)) {
+      throw featureNotImplemented("only file transfer (XEP-0234) is supported", { name: "unsupported-applications", xmlns: NS_JINGLE_ERRORS_APPS });
+    }
+    if (!content.transport.is("transport", NS_JINGLE_IBB)) throw badRequest("only the IBB transport (XEP-0261) is supported");
+    const file = parseDescription(content.description);
+    const transport = parseIbbTransport(content.transport);
+    const weSend = content.senders === "responder";
+    const ctx: SessionContext = {
+      sid: j.sid, peer: from, role: "responder", sending: weSend, contentName: content.name, contentCreator: content.creator,
+      file, transport, startOffset: 0, maxBlockSize: this.options.blockSize,
+    };
+    if (weSend) {
+      // a pull: serve only a file we offered to this peer before (never any file on disk)
+      const sha = sha256Of(file.hashes);
+      const local = sha ? this.hosted.get(`${bare(from)}|${sha}`) : undefined;
+      const session = this.addSession(ctx, { phase: "pending", ctx });
+      if (!local) {
+        setImmediate(() => void this.sendJingle(session, {
+          action: "session-terminate", sid: j.sid, contents: [],
+          reason: { condition: "failed-application", extra: xml("file-not-available", { xmlns: NS_JINGLE_FT_ERRORS }) },
+        }).finally(() => void this.dispatch(session, { type: "link-lost", reason: "requested file not available" })));
+        return;
+      }
+      session.local = local;
+      const offset = file.range?.offset ?? 0;
+      if (offset > local.size) throw badRequest(`range offset ${offset} is beyond the file size ${local.size}`);
+      session.state = { phase: "pending", ctx: { ...ctx, file: { ...descriptionOf(local), range: {} } } };
+      setImmediate(() => void this.dispatch(session, { type: "accept", offset }));
+      return;
+    }
+    // an offer: XEP-0234 requires a hash when offering; we need sha-256 to ever call a file complete
+    if (file.hashes.length === 0) throw badRequest("file offer without <hash/> (XEP-0234: REQUIRED when offering)");
+    if (!file.hashes.some((h) => h.algo === HASH_ALGO)) throw badRequest("file offer without a sha-256 hash");
+    if (file.size === undefined) throw badRequest("file offer without <size/>");
+    if (!file.name) file.name = "unnamed";
+    const session = this.addSession(ctx, { phase: "pending", ctx });
+    const offer: IncomingOffer = {
+      sid: j.sid, from, file,
+      accept: (dir) => this.acceptOffer(session, dir),
+      decline: (reason) => void this.dispatch(session, { type: "decline", reason }),
+    };
+    setImmediate(() => {
+      if (this.listenerCount("offer") === 0) void this.dispatch(session, { type: "decline", reason: "not accepting files" });
+      else this.emit("offer", offer);
+    });
+  }
+
+  private async acceptOffer(session: Session, dir: string): Promise<Transfer> {
+    try {
+      await this.preparePartial(session, dir);
+    } catch (err: any) {
+      // the offer cannot be taken (unwritable dir, bad name): say so to the sender, lose nothing
+      await this.dispatch(session, { type: "decline", reason: `cannot store the file: ${err?.message ?? err}` });
+      throw err;
+    }
+    const offset = await session.partial!.offset();
+    await this.dispatch(session, { type: "accept", offset });
+    return this.handle(session);
+  }
+
+  private async preparePartial(session: Session, dir: string): Promise<void> {
+    const { ctx } = session.state;
+    const sha = sha256Of(ctx.file.hashes) ?? "";
+    const size = ctx.file.size ?? 0;
+    const partial =
+      (sha && (await findPartial(dir, { sha256: sha, size, peerBare: bare(ctx.peer) }))) ||
+      (await newPartial(dir, { sid: ctx.sid, peer: ctx.peer, name: ctx.file.name ?? "unnamed", size, sha256: sha }));
+    partial.record.sid = ctx.sid;
+    partial.record.peer = ctx.peer;
+    await partial.prepare(await partial.offset());
+    session.partial = partial;
+  }
+
+  private async onIbb(from: string, el: Element): Promise<void> {
+    const sid = String(el.attrs.sid ?? "");
+    const key = this.byIbbSid.get(`${from}|${sid}`);
+    const session = key ? this.sessions.get(key) : undefined;
+    if (!session) throw itemNotFound(`no bytestream ${sid}`); // XEP-0047 §2.2: unknown sid
+    const payload = parseIbb(el, session.state.ctx.transport.blockSize);
+    const event: SessionEvent =
+      payload.kind === "open" ? { type: "ibb-opened", blockSize: payload.blockSize }
+      : payload.kind === "data" ? { type: "ibb-data", seq: payload.seq, data: payload.data }
+      : { type: "ibb-closed" };
+    if (payload.kind === "open" && session.state.ctx.role === "initiator") throw unexpectedRequest("the Jingle initiator opens the bytestream");
+    const t = await this.dispatch(session, event);
+    if (t.error) throw t.error;
+  }
+
+  /** XEP-0047 §3: data in message stanzas, when the sender asked for stanza='message'. */
+  private onIbbMessage(m: Element): void {
+    const data = m.getChild("data", NS_IBB);
+    if (!data) return;
+    this.onIbb(String(m.attrs.from ?? ""), data).catch((err) => {
+      // no IQ to answer: an error here closes the stream (§3)
+      const key = this.byIbbSid.get(`${m.attrs.from}|${data.attrs.sid}`);
+      const s = key ? this.sessions.get(key) : undefined;
+      if (s) void this.dispatch(s, { type: "link-lost", reason: `bad IBB message: ${err?.message ?? err}` });
+    });
+  }
+
+  // ---- the session loop -----------------------------------------------------------------
+
+  private newContext(p: Pick<SessionContext, "peer" | "role" | "sending" | "file" | "contentName">): SessionContext {
+    return {
+      ...p, sid: newSid(), contentCreator: "initiator", startOffset: 0, maxBlockSize: this.options.blockSize,
+      transport: { sid: newSid(), blockSize: this.options.blockSize, stanza: this.options.stanza },
+    };
+  }
+
+  private addSession(ctx: SessionContext, state: SessionState): Session {
+    let settle!: Session["settle"];
+    const done = new Promise<TransferEvent & { path?: string }>((r) => (settle = r));
+    const session: Session = { state, queue: Promise.resolve(), lastProgress: 0, settle, done };
+    this.sessions.set(`${ctx.peer}|${ctx.sid}`, session);
+    this.byIbbSid.set(`${ctx.peer}|${ctx.transport.sid}`, `${ctx.peer}|${ctx.sid}`);
+    return session;
+  }
+
+  private handle(session: Session): Transfer {
+    const { sid, peer } = session.state.ctx;
+    return { sid, peer, done: session.done, cancel: (reason) => void this.dispatch(session, { type: "cancel", reason }) };
+  }
+
+  private async initiate(session: Session, senders: "initiator" | "responder"): Promise<void> {
+    const { ctx } = session.state;
+    const jingle: Jingle = {
+      action: "session-initiate", sid: ctx.sid, initiator: this.port.jid(),
+      contents: [{
+        creator: "initiator", name: ctx.contentName, senders,
+        description: makeDescription(ctx.file), transport: makeIbbTransport(ctx.transport),
+      }],
+    };
+    this.sendJingle(session, jingle).catch((err: IqError) =>
+      this.dispatch(session, { type: "initiate-failed", condition: err.condition, text: err.text }),
+    );
+  }
+
+  /** Runs one event through the machine, then its effects, strictly after the previous event's. */
+  private dispatch(session: Session, event: SessionEvent) {
+    const run = session.queue.then(async () => {
+      const t = transition(session.state, event);
+      session.state = t.state;
+      for (const effect of t.effects) await this.perform(session, effect);
+      return t;
+    });
+    session.queue = run.catch((err) => this.failInternally(session, err));
+    return run;
+  }
+
+  /** A fault of ours (disk full, a bug): the transfer fails with the reason, the process stays up. */
+  private failInternally(session: Session, err: any): void {
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+    if (session.state.phase === "ended") return;
+    const reason = `internal error: ${err?.message ?? err}`;
+    const { ctx } = session.state;
+    session.abort?.abort();
+    void session.partial?.close().catch(() => undefined);
+    session.state = { phase: "ended", ctx, outcome: "failed", offset: 0, reason };
+    this.announce(session, { type: "failed", sid: ctx.sid, peer: ctx.peer, offset: 0, size: ctx.file.size, reason });
+  }
+
+  private async perform(session: Session, effect: SessionEffect): Promise<void> {
+    const { ctx } = session.state;
+    switch (effect.type) {
+      case "send-jingle":
+        this.sendJingle(session, effect.jingle).catch((err: IqError) => {
+          if (effect.jingle.action !== "session-terminate") void this.dispatch(session, { type: "link-lost", reason: `${effect.jingle.action} failed: ${err.message}` });
+        });
+        return;
+      case "open-ibb":
+        this.port
+          .request(this.iq(ctx.peer, makeOpen(ctx.transport.sid, ctx.transport.blockSize, ctx.transport.stanza)), this.timeoutMs())
+          .then(
+            () => this.dispatch(session, { type: "ibb-opened" }),
+            (err: IqError) => this.dispatch(session, { type: "ibb-open-failed", condition: err.condition, text: err.text }),
+          );
+        return;
+      case "start-sending":
+        this.startPump(session, effect.offset);
+        return;
+      case "stop-sending":
+        session.abort?.abort();
+        return;
+      case "close-ibb":
+        this.port.request(this.iq(ctx.peer, makeClose(ctx.transport.sid)), this.timeoutMs()).catch(() => undefined);
+        return;
+      case "write":
+        await session.partial!.write(effect.offset, effect.data);
+        this.progress(session, effect.offset + effect.data.length);
+        return;
+      case "verify":
+        void this.verify(session);
+        return;
+      case "keep-partial":
+        await session.partial?.close();
+        return;
+      case "discard-partial":
+        await session.partial?.discard();
+        return;
+      case "emit":
+        return this.announce(session, effect.event);
+    }
+  }
+
+  private announce(session: Session, event: TransferEvent): void {
+    const withPath = session.savedAs ? { ...event, path: session.savedAs } : event;
+    this.emit(`transfer-${event.type}` as "transfer-started", withPath);
+    if (session.state.phase === "ended") {
+      session.settle(withPath);
+      this.forget(session);
+    }
+  }
+
+  private forget(session: Session) {
+    const { ctx } = session.state;
+    // keep the ended session a little for duplicate stanzas, then drop it
+    setTimeout(() => {
+      this.sessions.delete(`${ctx.peer}|${ctx.sid}`);
+      this.byIbbSid.delete(`${ctx.peer}|${ctx.transport.sid}`);
+    }, 30_000).unref();
+  }
+
+  private progress(session: Session, offset: number): void {
+    const now = Date.now();
+    if (now - session.lastProgress < this.options.progressInterval && offset < (session.state.ctx.file.size ?? 0)) return;
+    session.lastProgress = now;
+    const { ctx } = session.state;
+    this.emit("transfer-progress", { type: "started", sid: ctx.sid, peer: ctx.peer, offset, size: ctx.file.size });
+  }
+
+  private startPump(session: Session, offset: number): void {
+    const { ctx } = session.state;
+    const local = session.local!;
+    const abort = new AbortController();
+    session.abort = abort;
+    const { sid, blockSize, stanza } = ctx.transport;
+    const sendBlock =
+      stanza === "message"
+        ? (seq: number, data: Buffer) => this.port.send(xml("message", { to: ctx.peer }, makeData(sid, seq, data)))
+        : (seq: number, data: Buffer) => this.port.request(this.iq(ctx.peer, makeData(sid, seq, data)), this.timeoutMs()).then(() => undefined);
+    pump({
+      blocks: readBlocks(local.path, offset, blockSize, local.size),
+      startOffset: offset,
+      window: stanza === "message" ? 1 : this.options.window,
+      sendBlock,
+      onAcked: (o) => this.progress(session, o),
+      signal: abort.signal,
+    }).then((r) =>
+      this.dispatch(session, r.ok ? { type: "send-done", offset: r.offset } : { type: "send-failed", offset: r.offset, condition: r.error.condition, errorType: r.error.errorType, text: r.error.text }),
+    );
+  }
+
+  private async verify(session: Session): Promise<void> {
+    const partial = session.partial!;
+    const expected = sha256Of(session.state.ctx.file.hashes);
+    if (!expected) return void this.dispatch(session, { type: "verified", ok: false, detail: "no sha-256 to verify the file against" });
+    partial.record.sha256 = expected;
+    try {
+      const r = await partial.complete();
+      session.savedAs = r.path;
+      await this.dispatch(session, { type: "verified", ok: r.ok, detail: r.detail });
+    } catch (err: any) {
+      await this.dispatch(session, { type: "verified", ok: false, detail: `could not verify: ${err?.message ?? err}` });
+    }
+  }
+
+  private sendJingle(session: Session, j: Jingle): Promise<Element> {
+    const { ctx } = session.state;
+    const withRoles: Jingle = { ...j, ...(j.action === "session-accept" ? { responder: this.port.jid() } : {}) };
+    return this.port.request(this.iq(ctx.peer, makeJingle(withRoles)), this.timeoutMs());
+  }
+
+  private iq(to: string, child: Element): Element {
+    return xml("iq", { type: "set", to, id: newSid() }, child);
+  }
+
+  private timeoutMs() {
+    return this.options.requestTimeout * 1000;
+  }
+}
+
+function descriptionOf(local: LocalFile): FileDescription {
+  return { name: local.name, size: local.size, date: local.date, mediaType: "application/octet-stream", hashes: [{ algo: HASH_ALGO, value: local.sha256 }], extensions: [] };
+}
+
+/** Plugin factory: the same engine for a client or a component entity. */
+export function fileTransfer(port: XmppPort, options?: FileTransferOptions): FileTransfer {
+  return new FileTransfer(port, options);
+}

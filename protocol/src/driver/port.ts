@@ -1,0 +1,68 @@
+// The one edge between the protocol engine and an XMPP connection. Both our client (xmpp.js
+// 0.14) and our component (xmpp.js 0.13) are adapted to it, so the engine is written once.
+import type { Element } from "ltx/lib/ltx.js";
+import { ProtocolError, parseStanzaError } from "../errors/stanza-error.js";
+
+export interface XmppPort {
+  /** our own address as the server knows it (full JID for a client, domain for a component) */
+  readonly jid: () => string;
+  send(stanza: Element): Promise<void>;
+  /** sends an IQ and resolves with the result stanza; rejects with IqError on an error reply */
+  request(iq: Element, timeoutMs?: number): Promise<Element>;
+  /** handles IQ sets whose child is {ns}name; resolve to a result payload or nothing, throw ProtocolError for an error reply */
+  onIqSet(ns: string, name: string, handler: (iq: Element, child: Element) => Promise<Element | void>): void;
+  onMessage(handler: (message: Element) => void): void;
+}
+
+export class IqError extends Error {
+  constructor(readonly condition: string, readonly errorType: string, readonly text?: string) {
+    super(text ? `${condition}: ${text}` : condition);
+    this.name = "IqError";
+  }
+}
+
+/** The pieces every xmpp.js entity (client 0.14, component 0.13) has. */
+export interface XmppJsEntity {
+  entity: { send(el: Element): Promise<void>; jid?: { toString(): string } | null; emit(event: string, ...args: unknown[]): boolean };
+  iqCaller: { request(el: Element, timeout?: number): Promise<Element> };
+  iqCallee: { set(ns: string, name: string, handler: (ctx: { stanza: Element; element: Element }) => unknown): void };
+  middleware: { use(fn: (ctx: { stanza: Element }, next: () => unknown) => unknown): void };
+}
+
+export function xmppPortFrom({ entity, iqCaller, iqCallee, middleware }: XmppJsEntity): XmppPort {
+  return {
+    jid: () => entity.jid?.toString() ?? "",
+    send: (stanza) => entity.send(stanza),
+    async request(iq, timeoutMs = 30_000) {
+      try {
+        return await iqCaller.request(iq, timeoutMs);
+      } catch (err: any) {
+        // xmpp.js rejects with a StanzaError carrying .condition/.type, or a TimeoutError
+        if (err?.name === "TimeoutError") throw new IqError("timeout", "wait", "no answer in time");
+        if (err?.condition) throw new IqError(err.condition, err.type ?? "cancel", err.text || undefined);
+        if (err?.element) {
+          const parsed = parseStanzaError(err.element);
+          if (parsed) throw new IqError(parsed.condition, parsed.type, parsed.text);
+        }
+        throw new IqError("remote-server-timeout", "wait", err?.message ?? String(err));
+      }
+    },
+    onIqSet(ns, name, handler) {
+      iqCallee.set(ns, name, async ({ stanza, element }) => {
+        try {
+          return (await handler(stanza, element)) ?? true;
+        } catch (err) {
+          if (err instanceof ProtocolError) return err.toElement();
+          entity.emit("error", err);
+          return new ProtocolError("cancel", "internal-server-error", "internal error").toElement();
+        }
+      });
+    },
+    onMessage(handler) {
+      middleware.use((ctx, next) => {
+        if (ctx.stanza.name === "message") handler(ctx.stanza);
+        return next();
+      });
+    },
+  };
+}

@@ -1,0 +1,12 @@
+// @xft/protocol: the one Jingle File Transfer / IBB engine, used by the client plugin and the component.
+export * from "./errors/stanza-error.js";
+export * from "./xep0300/hash.js";
+export * from "./xep0047/ibb.js";
+export * from "./xep0261/transport.js";
+export * from "./xep0234/file.js";
+export * from "./xep0166/jingle.js";
+export * from "./session/types.js";
+export { transition } from "./session/transition.js";
+export * from "./driver/port.js";
+export * from "./driver/files.js";
+export * from "./driver/manager.js";

@@ -1,0 +1,276 @@
+// transition(state, event) -> {state, effects}: the whole behaviour of a file-transfer session.
+// XEP-0166 (session flow), XEP-0234 (file transfer, range, received), XEP-0261/0047 (IBB).
+import { badRequest, featureNotImplemented, itemNotFound, notAcceptable, ProtocolError, unexpectedRequest } from "../errors/stanza-error.js";
+import { jingleError, type Jingle, type Reason, type ReasonCondition } from "../xep0166/jingle.js";
+import { makeDescription, makeReceived, parseDescription, parseFileInfo, type FileDescription } from "../xep0234/file.js";
+import { makeIbbTransport, negotiateBlockSize, parseIbbTransport } from "../xep0261/transport.js";
+import { nextSeq } from "../xep0047/ibb.js";
+import { sha256Of } from "../xep0300/hash.js";
+import type { Outcome, SessionContext, SessionEffect, SessionEvent, SessionState, Transition, TransferEventType } from "./types.js";
+
+/** Reasons and IBB errors that mean "the path broke", not "the peer said no": resumable. */
+const CONNECTIVITY_REASONS: ReadonlySet<string> = new Set(["connectivity-error", "timeout", "failed-transport", "gone", "expired"]);
+/** XEP-0047 §2.2 / §3: these stanza errors mean the recipient is (temporarily) out of reach. */
+const UNREACHABLE_CONDITIONS: ReadonlySet<string> = new Set(["recipient-unavailable", "remote-server-timeout", "remote-server-not-found", "service-unavailable", "timeout"]);
+
+const outOfOrder = (what: string) => unexpectedRequest(what, jingleError("out-of-order"));
+
+export function size(ctx: SessionContext): number {
+  return ctx.file.size ?? 0;
+}
+
+function jingle(ctx: SessionContext, action: Jingle["action"], extra: Partial<Jingle> = {}): SessionEffect {
+  return { type: "send-jingle", jingle: { action, sid: ctx.sid, contents: [], ...extra } };
+}
+
+function terminate(ctx: SessionContext, condition: ReasonCondition, text?: string): SessionEffect {
+  const reason: Reason = { condition, text };
+  return jingle(ctx, "session-terminate", { reason });
+}
+
+function emit(ctx: SessionContext, type: TransferEventType, offset: number, reason?: string): SessionEffect {
+  return {
+    type: "emit",
+    event: { type, sid: ctx.sid, peer: ctx.peer, offset, size: ctx.file.size, sha256: sha256Of(ctx.file.hashes), reason },
+  };
+}
+
+function end(ctx: SessionContext, outcome: Outcome, offset: number, reason: string, effects: SessionEffect[] = []): Transition {
+  const eventType: TransferEventType =
+    outcome === "completed" ? "completed" : outcome === "interrupted" ? "interrupted" : outcome === "declined" ? "declined" : "failed";
+  const cleanup: SessionEffect[] = ctx.sending ? [{ type: "stop-sending" }] : outcome === "interrupted" ? [{ type: "keep-partial" }] : [];
+  return {
+    state: { phase: "ended", ctx, outcome, offset, reason },
+    effects: [...effects, ...cleanup, emit(ctx, eventType, offset, reason)],
+  };
+}
+
+function started(ctx: SessionContext, offset: number): SessionEffect {
+  return emit(ctx, offset > 0 ? "resumed" : "started", offset);
+}
+
+function offsetOf(state: SessionState): number {
+  return "offset" in state ? state.offset : state.ctx.startOffset;
+}
+
+/** The content we describe in session-accept: the agreed file and where data starts. */
+function acceptContent(ctx: SessionContext, offset: number) {
+  const file: FileDescription = { ...ctx.file, range: offset > 0 ? { offset } : {} };
+  return {
+    creator: ctx.contentCreator,
+    name: ctx.contentName,
+    senders: (ctx.sending === (ctx.role === "initiator") ? "initiator" : "responder") as "initiator" | "responder",
+    description: makeDescription(file),
+    transport: makeIbbTransport(ctx.transport),
+  };
+}
+
+function onRemoteTerminate(state: SessionState, j: Jingle): Transition {
+  const { ctx } = state;
+  const condition = j.reason?.condition ?? "general-error";
+  const text = j.reason?.text ? `${condition}: ${j.reason.text}` : condition;
+  const offset = offsetOf(state);
+  if (condition === "success") {
+    if (ctx.sending && (state.phase === "confirming" || offset >= size(ctx))) return end(ctx, "completed", size(ctx), "peer confirmed");
+    if (!ctx.sending && state.phase === "verifying") return { state, effects: [] }; // our own check decides
+    return end(ctx, "interrupted", offset, "peer ended the session before all bytes were transferred");
+  }
+  if (condition === "decline" || condition === "busy") return end(ctx, "declined", offset, text);
+  if (condition === "cancel") return end(ctx, "cancelled", offset, text);
+  if (CONNECTIVITY_REASONS.has(condition)) return end(ctx, "interrupted", offset, text);
+  return end(ctx, "failed", offset, text);
+}
+
+function onSessionAccept(state: SessionState & { phase: "initiating" }, j: Jingle): Transition {
+  const { ctx } = state;
+  const content = j.contents.find((c) => c.name === ctx.contentName) ?? j.contents[0];
+  if (!content?.transport) return { state, effects: [], error: badRequest("session-accept without a transport") };
+  const transport = parseIbbTransport(content.transport);
+  if (transport.blockSize > ctx.transport.blockSize) {
+    // XEP-0261: the responder may lower the block size, never raise it.
+    return { state, effects: [], error: notAcceptable(`block-size ${transport.blockSize} exceeds the offered ${ctx.transport.blockSize}`) };
+  }
+  let offset = ctx.startOffset;
+  if (ctx.sending && content.description) {
+    const accepted = parseDescription(content.description);
+    const requested = accepted.range?.offset;
+    if (requested !== undefined) {
+      if (requested > size(ctx)) return { state, effects: [], error: badRequest(`range offset ${requested} is beyond the file size ${size(ctx)}`) };
+      offset = requested; // XEP-0234: the File Sender SHOULD respect the provided range
+    }
+  }
+  let file = ctx.file;
+  if (!ctx.sending && content.description) {
+    // pull: the responder tells us what it is about to send (size and hash)
+    const described = parseDescription(content.description);
+    file = { ...ctx.file, ...described, hashes: described.hashes.length ? described.hashes : ctx.file.hashes };
+  }
+  const next: SessionContext = { ...ctx, file, transport: { ...ctx.transport, blockSize: transport.blockSize }, startOffset: offset };
+  return { state: { phase: "connecting", ctx: next }, effects: [{ type: "open-ibb" }] };
+}
+
+function onData(state: SessionState & { phase: "streaming" }, seq: number, data: Buffer): Transition {
+  const { ctx } = state;
+  if (ctx.sending) return { state, effects: [], error: unexpectedRequest("this side sends data, it does not receive it") };
+  if (seq !== state.nextSeq) {
+    // XEP-0047 §2.2: a packet out of sequence (or repeated) closes the bytestream.
+    const t = end(ctx, "interrupted", state.offset, `IBB seq ${seq} out of order (expected ${state.nextSeq})`, [
+      { type: "close-ibb" },
+      terminate(ctx, "failed-transport", "IBB packet out of order"),
+    ]);
+    // XEP-0047 §2.2: a sequence number already used gets <unexpected-request/> "with a type of 'cancel'"
+    return { ...t, error: new ProtocolError("cancel", "unexpected-request", `seq ${seq} out of order, expected ${state.nextSeq}`) };
+  }
+  if (data.length > ctx.transport.blockSize) {
+    const t = end(ctx, "interrupted", state.offset, `IBB block of ${data.length} bytes exceeds block-size ${ctx.transport.blockSize}`, [
+      { type: "close-ibb" },
+      terminate(ctx, "failed-transport", "IBB block larger than negotiated"),
+    ]);
+    return { ...t, error: notAcceptable(`block of ${data.length} bytes exceeds block-size ${ctx.transport.blockSize}`) };
+  }
+  const offset = state.offset + data.length;
+  if (offset > size(ctx)) {
+    const t = end(ctx, "failed", state.offset, `peer sent more than the announced ${size(ctx)} bytes`, [
+      { type: "close-ibb" },
+      terminate(ctx, "media-error", "more data than the announced size"),
+      { type: "discard-partial", reason: "more data than the announced size" },
+    ]);
+    return { ...t, error: notAcceptable("more data than the announced size") };
+  }
+  const effects: SessionEffect[] = data.length ? [{ type: "write", offset: state.offset, data }] : [];
+  if (offset === size(ctx)) {
+    return { state: { phase: "verifying", ctx, offset }, effects: [...effects, { type: "verify" }] };
+  }
+  return { state: { phase: "streaming", ctx, offset, nextSeq: nextSeq(seq) }, effects };
+}
+
+export function transition(state: SessionState, event: SessionEvent): Transition {
+  try {
+    return step(state, event);
+  } catch (err) {
+    // A payload the parsers refuse (a bad session-accept description or transport, a bad checksum)
+    // is answered with its stanza error; the session stays where it was.
+    if (err instanceof ProtocolError) return { state, effects: [], error: err };
+    throw err;
+  }
+}
+
+function step(state: SessionState, event: SessionEvent): Transition {
+  const { ctx } = state;
+  if (state.phase === "ended") {
+    // XEP-0166: an unknown session is <item-not-found/> + <unknown-session/>, as the driver answers too
+    if (event.type === "remote") return { state, effects: [], error: itemNotFound("session already ended", jingleError("unknown-session")) };
+    if (event.type === "ibb-data") return { state, effects: [], error: unexpectedRequest("bytestream closed") };
+    return { state, effects: [] };
+  }
+
+  switch (event.type) {
+    case "link-lost":
+      return end(ctx, "interrupted", offsetOf(state), event.reason);
+    case "cancel":
+      return end(ctx, "cancelled", offsetOf(state), event.reason ?? "cancelled", [
+        ...(state.phase === "streaming" ? [{ type: "close-ibb" } as SessionEffect] : []),
+        terminate(ctx, "cancel", event.reason),
+      ]);
+    case "remote": {
+      const j = event.jingle;
+      if (j.action === "session-terminate") return onRemoteTerminate(state, j);
+      if (j.action === "session-info") {
+        // XEP-0234 §received: the File Receiver confirms the whole file.
+        if (j.info?.name === "received" && ctx.sending) {
+          if (offsetOf(state) < size(ctx) && state.phase !== "confirming") return { state, effects: [], error: outOfOrder("received before all data was sent") };
+          return end(ctx, "completed", size(ctx), "peer confirmed");
+        }
+        const info = j.info ? parseFileInfo(j.info) : undefined;
+        if (info?.kind === "checksum" && !ctx.sending) {
+          // XEP-0234 §checksum: the File Sender may send the hash after the offer
+          const hashes = info.file.hashes.length ? info.file.hashes : ctx.file.hashes;
+          return { state: { ...state, ctx: { ...ctx, file: { ...ctx.file, hashes } } } as SessionState, effects: [] };
+        }
+        return { state, effects: [] }; // an empty session-info is a ping (XEP-0166 §6.8)
+      }
+      if (j.action === "session-accept") {
+        if (state.phase !== "initiating") return { state, effects: [], error: outOfOrder(`session-accept in ${state.phase}`) };
+        return onSessionAccept(state, j);
+      }
+      if (j.action === "session-initiate") return { state, effects: [], error: outOfOrder("session already initiated") };
+      return { state, effects: [], error: featureNotImplementedFor(j.action) };
+    }
+    case "initiate-failed":
+      if (state.phase !== "initiating") return { state, effects: [] };
+      return end(ctx, UNREACHABLE_CONDITIONS.has(event.condition) ? "interrupted" : "failed", ctx.startOffset, describe(event.condition, event.text));
+    case "accept": {
+      if (state.phase !== "pending") return { state, effects: [] };
+      if (event.offset > size(ctx)) return end(ctx, "failed", 0, `range offset ${event.offset} beyond size`, [terminate(ctx, "failed-application", "bad range")]);
+      const blockSize = negotiateBlockSize(ctx.transport.blockSize, ctx.maxBlockSize);
+      const next: SessionContext = { ...ctx, startOffset: event.offset, transport: { ...ctx.transport, blockSize } };
+      return {
+        state: { phase: "connecting", ctx: next },
+        effects: [jingle(next, "session-accept", { contents: [acceptContent(next, event.offset)] })],
+      };
+    }
+    case "decline":
+      if (state.phase !== "pending") return { state, effects: [] };
+      return end(ctx, "declined", 0, event.reason ?? "declined", [terminate(ctx, "decline", event.reason)]);
+    case "ibb-opened": {
+      if (state.phase !== "connecting") return { state, effects: [], error: unexpectedRequest(`IBB open in ${state.phase}`) };
+      if (event.blockSize !== undefined && event.blockSize > ctx.transport.blockSize) {
+        // XEP-0047 §2.1: a block size we will not accept is refused with resource-constraint
+        return { state, effects: [], error: new ProtocolError("modify", "resource-constraint", `block-size ${event.blockSize} above the agreed ${ctx.transport.blockSize}`) };
+      }
+      const offset = ctx.startOffset;
+      const effects: SessionEffect[] = [started(ctx, offset)];
+      if (ctx.sending) effects.push({ type: "start-sending", offset });
+      if (!ctx.sending && offset === size(ctx)) {
+        return { state: { phase: "verifying", ctx, offset }, effects: [...effects, { type: "verify" }] };
+      }
+      return { state: { phase: "streaming", ctx, offset, nextSeq: 0 }, effects };
+    }
+    case "ibb-open-failed":
+      return end(ctx, UNREACHABLE_CONDITIONS.has(event.condition) ? "interrupted" : "failed", ctx.startOffset, describe(event.condition, event.text), [
+        terminate(ctx, "failed-transport", describe(event.condition, event.text)),
+      ]);
+    case "ibb-data":
+      if (state.phase === "verifying") return { state, effects: [], error: notAcceptable("more data than the announced size") };
+      if (state.phase !== "streaming") return { state, effects: [], error: unexpectedRequest(`IBB data in ${state.phase}`) };
+      return onData(state, event.seq, event.data);
+    case "ibb-closed":
+      if (state.phase === "streaming") {
+        if (ctx.sending) return end(ctx, "interrupted", state.offset, "peer closed the bytestream");
+        return end(ctx, "interrupted", state.offset, "bytestream closed before all bytes arrived");
+      }
+      return { state, effects: [] };
+    case "send-done":
+      if (state.phase !== "streaming" || !ctx.sending) return { state, effects: [] };
+      return { state: { phase: "confirming", ctx, offset: event.offset }, effects: [{ type: "close-ibb" }] };
+    case "send-failed": {
+      if (state.phase !== "streaming" || !ctx.sending) return { state, effects: [] };
+      const reason = describe(event.condition, event.text);
+      if (UNREACHABLE_CONDITIONS.has(event.condition)) return end(ctx, "interrupted", event.offset, reason);
+      return end(ctx, "failed", event.offset, reason, [terminate(ctx, "failed-transport", reason)]);
+    }
+    case "verified": {
+      if (state.phase !== "verifying") return { state, effects: [] };
+      if (!event.ok) {
+        return end(ctx, "failed", state.offset, event.detail, [
+          terminate(ctx, "media-error", event.detail),
+          { type: "discard-partial", reason: event.detail },
+        ]);
+      }
+      const received: SessionEffect = jingle(ctx, "session-info", { info: receivedElement(ctx) });
+      return end(ctx, "completed", state.offset, event.detail, [received, terminate(ctx, "success")]);
+    }
+  }
+}
+
+function receivedElement(ctx: SessionContext) {
+  return makeReceived(ctx.contentCreator, ctx.contentName);
+}
+
+function featureNotImplementedFor(action: string) {
+  return featureNotImplemented(`${action} is not supported in a file-transfer session`);
+}
+
+function describe(condition: string, text?: string): string {
+  return text ? `${condition}: ${text}` : condition;
+}

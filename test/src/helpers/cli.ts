@@ -1,0 +1,69 @@
+// Runs the real `xft` CLI as a child process and collects its --json events.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const XFT_BIN = fileURLToPath(new URL("../../../client-plugin/dist/cli/xft.js", import.meta.url));
+
+export interface CliRun {
+  child: ChildProcess;
+  events: Array<Record<string, any>>;
+  stderr: () => string;
+  /** resolves with the exit code */
+  exit: Promise<number | null>;
+  /** resolves with the first event matching pred */
+  waitFor(pred: (e: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
+  /** resolves once a receiver said it is online (its "receiving as" line on stderr) */
+  ready(timeoutMs?: number): Promise<void>;
+}
+
+export function runXft(args: string[], env: Record<string, string>): CliRun {
+  const child = spawn(process.execPath, [XFT_BIN, ...args, "--json"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const events: Array<Record<string, any>> = [];
+  const waiters: Array<{ pred: (e: Record<string, any>) => boolean; resolve: (e: Record<string, any>) => void }> = [];
+  let buffered = "";
+  let err = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    buffered += d;
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) !== -1) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (!line.trim()) continue;
+      const e = JSON.parse(line);
+      events.push(e);
+      for (const w of [...waiters]) if (w.pred(e)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
+    }
+  });
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child, events, exit, stderr: () => err,
+    ready(timeoutMs = 20_000) {
+      const started = Date.now();
+      return new Promise<void>((resolve, reject) => {
+        const poll = setInterval(() => {
+          if (/receiving as /.test(err)) resolve(), clearInterval(poll);
+          else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
+            clearInterval(poll);
+            reject(new Error(`receiver not ready: ${err}`));
+          }
+        }, 20);
+      });
+    },
+    waitFor(pred, timeoutMs = 30_000) {
+      const seen = events.find(pred);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no matching event in ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-5))}; stderr: ${err}`)), timeoutMs);
+        waiters.push({ pred, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+      });
+    },
+  };
+}
+
+export function accountEnv(jid: string, password: string, service: string): Record<string, string> {
+  return { XFT_JID: jid, XFT_PASSWORD: password, XFT_SERVICE: service };
+}
