@@ -100,7 +100,10 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
 
   /** Offers a file (push). XEP-0234 §offering, with <range/> to announce ranged transfers. */
   async send(to: string, path: string, opts: { name?: string; mediaType?: string; local?: LocalFile } = {}): Promise<Transfer> {
-    const local = opts.local ?? (await describeLocalFile(path, opts.name));
+    // XML 1.0 cannot carry most control characters at all: a name with one would get our
+    // stream closed by the server (not-well-formed), so they never leave this process
+    const name = opts.name?.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "");
+    const local = opts.local ?? (await describeLocalFile(path, name));
     this.hosted.set(`${bare(to)}|${local.sha256}`, local);
     const file: FileDescription = {
       name: local.name, size: local.size, date: local.date, mediaType: opts.mediaType ?? "application/octet-stream",
@@ -229,8 +232,11 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const { ctx } = session.state;
     const sha = sha256Of(ctx.file.hashes) ?? "";
     const size = ctx.file.size ?? 0;
+    const found = sha ? await findPartial(dir, { sha256: sha, size, peerBare: bare(ctx.peer) }) : undefined;
+    // a partial another running session is writing is not ours to continue
+    const busy = found && [...this.sessions.values()].some((s) => s !== session && s.state.phase !== "ended" && s.partial?.partPath === found.partPath);
     const partial =
-      (sha && (await findPartial(dir, { sha256: sha, size, peerBare: bare(ctx.peer) }))) ||
+      (!busy && found) ||
       (await newPartial(dir, { sid: ctx.sid, peer: ctx.peer, name: ctx.file.name ?? "unnamed", size, sha256: sha }));
     partial.record.sid = ctx.sid;
     partial.record.peer = ctx.peer;

@@ -7,11 +7,19 @@ import { XFT_BIN } from "../helpers/cli.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 
 function xft(args: string[], env: Record<string, string>, label: string) {
-  const child = spawn(process.execPath, [XFT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
-  return new Promise<number | null>((resolve) => child.on("exit", (code) => {
+  const child = spawn(process.execPath, [XFT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "pipe"] });
+  let ready!: () => void;
+  const online = new Promise<void>((r) => (ready = r));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    process.stderr.write(d);
+    if (d.includes("receiving as")) ready();
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => {
     console.log(`[${label}] exited with ${code}`);
+    ready();
     resolve(code);
   }));
+  return { exit, online };
 }
 
 async function main() {
@@ -27,9 +35,9 @@ async function main() {
     const env = (u: string) => ({ XFT_JID: `${u}@${server.host}`, XFT_PASSWORD: `${u}pass`, XFT_SERVICE: server.service });
     const inbox = join(work, "bob-inbox");
     const receiving = xft(["receive", "--dir", inbox, "--count", "1", "--timeout", "120"], env("bob"), "bob");
-    await new Promise((r) => setTimeout(r, 500));
+    await receiving.online;
     const sending = xft(["send", `bob@${server.host}`, src], env("alice"), "alice");
-    const [s, r] = await Promise.all([sending, receiving]);
+    const [s, r] = await Promise.all([sending.exit, receiving.exit]);
     const ok = s === 0 && r === 0 && (await sha256(join(inbox, "holiday.bin"))) === sha;
     console.log(ok ? "Summary: delivered byte-exact, sha-256 verified." : "Summary: the transfer did not complete.");
     process.exitCode = ok ? 0 : 1;

@@ -1,0 +1,207 @@
+// Hostile and malformed stanzas from a real account through a real Prosody to a receiver
+// running the engine: each gets the right stanza error, the receiver stays up, nothing is
+// written outside its directory and no partial file is ever presented as complete.
+import assert from "node:assert/strict";
+import { mkdir, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createElement as xml, type Element } from "ltx/lib/ltx.js";
+import {
+  fileTransfer, IqError, makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE,
+  type FileTransfer, type Jingle, type TransferEvent,
+} from "@xft/protocol";
+import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+
+const SHA_OF_EMPTY = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+
+describe("bad input to the engine through Prosody", function () {
+  this.timeout(60_000);
+  let server: ProsodyServer;
+  let work: string;
+  let inbox: string;
+  let mallory: Account;
+  let bob: Account;
+  let alice: Account;
+  let aliceSends: FileTransfer;
+  let receiver: FileTransfer;
+  const events: TransferEvent[] = [];
+  let n = 0;
+
+  before(async () => {
+    server = await startProsody();
+    await server.register("mallory", "mallorypass");
+    await server.register("bob", "bobpass");
+    await server.register("alice", "alicepass");
+    work = await tempDir();
+    inbox = join(work, "inbox");
+    await mkdir(inbox);
+    mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service });
+    bob = await openAccount({ jid: `bob@${server.host}`, password: "bobpass", service: server.service });
+    // an honest sender on its own account (one engine per connection: it owns the Jingle handler)
+    alice = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service });
+    aliceSends = fileTransfer(alice.port);
+    // mallory acknowledges whatever Jingle bob sends back, so sessions stay up
+    mallory.port.onIqSet(NS_JINGLE, "jingle", async () => undefined);
+    receiver = fileTransfer(bob.port);
+    receiver.on("offer", (offer) => void offer.accept(inbox));
+    for (const t of ["interrupted", "completed", "failed"] as const) receiver.on(`transfer-${t}` as "transfer-failed", (e: TransferEvent) => events.push(e));
+  });
+  after(async () => {
+    await mallory?.close();
+    await alice?.close();
+    await bob?.close();
+    await server?.stop();
+    await removeDir(work);
+  });
+
+  const iq = (child: Element) => xml("iq", { type: "set", to: bob.jid }, child);
+
+  async function expectError(child: Element, condition: string, app?: string): Promise<IqError> {
+    try {
+      await mallory.port.request(iq(child), 10_000);
+    } catch (err) {
+      assert.ok(err instanceof IqError, String(err));
+      assert.equal(err.condition, condition, err.message);
+      return err;
+    }
+    assert.fail(`expected ${condition}${app ? "/" + app : ""}, got a result`);
+  }
+
+  /** A session offered by mallory and accepted by bob; returns its ids. */
+  /** a distinct made-up sha-256 per session, so no session resumes another's partial file */
+  const fakeSha = () => Buffer.alloc(32, n + 1).toString("base64");
+
+  async function offered(size: number, sha = fakeSha(), name = `f${++n}.bin`, blockSize = 4096) {
+    const sid = `s${n}-${Date.now()}`;
+    const ibb = `i${n}-${Date.now()}`;
+    const j: Jingle = {
+      action: "session-initiate", sid, initiator: mallory.jid,
+      contents: [{
+        creator: "initiator", name: "f", senders: "initiator",
+        description: makeDescription({ name, size, hashes: [{ algo: "sha-256", value: sha }], range: {}, extensions: [] }),
+        transport: makeIbbTransport({ sid: ibb, blockSize, stanza: "iq" }),
+      }],
+    };
+    await mallory.port.request(iq(makeJingle(j)));
+    await new Promise((r) => setTimeout(r, 200)); // bob accepts
+    await mallory.port.request(iq(makeOpen(ibb, blockSize)));
+    return { sid, ibb, name };
+  }
+
+  async function assertNothingComplete(name: string) {
+    assert.ok(!(await readdir(inbox)).includes(name), `${name} must not be presented as complete`);
+  }
+
+  it("malformed jingle: no sid -> bad-request", async () => {
+    await expectError(xml("jingle", { xmlns: NS_JINGLE, action: "session-info" }), "bad-request");
+  });
+
+  it("unknown jingle action -> bad-request", async () => {
+    await expectError(xml("jingle", { xmlns: NS_JINGLE, action: "dance", sid: "x" }), "bad-request");
+  });
+
+  it("a Jingle action for an unknown session -> item-not-found", async () => {
+    await expectError(makeJingle({ action: "session-accept", sid: "nope", contents: [] }), "item-not-found");
+  });
+
+  it("IBB data for an unknown sid -> item-not-found", async () => {
+    await expectError(makeData("no-such-stream", 0, Buffer.from("hi")), "item-not-found");
+  });
+
+  it("an offer without <hash/> -> bad-request", async () => {
+    const j = makeJingle({
+      action: "session-initiate", sid: "nohash", initiator: mallory.jid,
+      contents: [{ creator: "initiator", name: "f", senders: "initiator", description: makeDescription({ name: "x", size: 3, hashes: [], extensions: [] }), transport: makeIbbTransport({ sid: "i", blockSize: 4096, stanza: "iq" }) }],
+    });
+    await expectError(j, "bad-request");
+  });
+
+  it("an offer with a negative size -> bad-request", async () => {
+    const j = makeJingle({
+      action: "session-initiate", sid: "negsize", initiator: mallory.jid,
+      contents: [{ creator: "initiator", name: "f", senders: "initiator", description: makeDescription({ name: "x", size: 3, hashes: [{ algo: "sha-256", value: SHA_OF_EMPTY }], extensions: [] }), transport: makeIbbTransport({ sid: "i", blockSize: 4096, stanza: "iq" }) }],
+    });
+    j.getChild("content")!.getChild("description")!.getChild("file")!.getChild("size")!.children = ["-5"];
+    await expectError(j, "bad-request");
+  });
+
+  it("out-of-order seq -> unexpected-request, transfer interrupted, partial not complete", async () => {
+    const { ibb, name } = await offered(100);
+    await mallory.port.request(iq(makeData(ibb, 0, Buffer.alloc(10))));
+    await expectError(makeData(ibb, 2, Buffer.alloc(10)), "unexpected-request");
+    await assertNothingComplete(name);
+  });
+
+  it("a repeated seq -> unexpected-request", async () => {
+    const { ibb, name } = await offered(100);
+    await mallory.port.request(iq(makeData(ibb, 0, Buffer.alloc(10))));
+    await expectError(makeData(ibb, 0, Buffer.alloc(10)), "unexpected-request");
+    await assertNothingComplete(name);
+  });
+
+  it("bad base64 -> bad-request", async () => {
+    const { ibb, name } = await offered(100);
+    await expectError(xml("data", { xmlns: "http://jabber.org/protocol/ibb", sid: ibb, seq: "0" }, "not*base64!"), "bad-request");
+    await assertNothingComplete(name);
+  });
+
+  it("a block larger than negotiated -> not-acceptable", async () => {
+    const { ibb, name } = await offered(100_000, undefined, undefined, 1024);
+    await expectError(makeData(ibb, 0, Buffer.alloc(2048)), "not-acceptable");
+    await assertNothingComplete(name);
+  });
+
+  it("more bytes than the announced size -> not-acceptable, nothing kept", async () => {
+    const { ibb, name } = await offered(10);
+    await expectError(makeData(ibb, 0, Buffer.alloc(20)), "not-acceptable");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!(await readdir(inbox)).some((f) => f.startsWith(name)), "no file and no partial");
+  });
+
+  it("fewer bytes than announced, then close -> interrupted, kept only as a partial", async () => {
+    const { ibb, name } = await offered(100);
+    await mallory.port.request(iq(makeData(ibb, 0, Buffer.alloc(40))));
+    await mallory.port.request(iq(xml("close", { xmlns: "http://jabber.org/protocol/ibb", sid: ibb })));
+    await new Promise((r) => setTimeout(r, 200));
+    const files = await readdir(inbox);
+    assert.ok(files.includes(`${name}.xft-part`), `the partial is kept for a resume: ${files}`);
+    await assertNothingComplete(name);
+    assert.ok(events.some((e) => e.type === "interrupted" && e.offset === 40));
+  });
+
+  it("the right bytes with a wrong hash -> failed, nothing presented", async () => {
+    const { ibb, name } = await offered(5, SHA_OF_EMPTY);
+    await mallory.port.request(iq(makeData(ibb, 0, Buffer.from("hello"))));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!(await readdir(inbox)).some((f) => f.startsWith(name)));
+    assert.ok(events.some((e) => e.type === "failed" && /sha-256 mismatch/.test(String(e.reason))));
+  });
+
+  for (const evil of ["../escaped.bin", "/tmp/absolute.bin", "del\u007f tab\t.bin", "ctl\u0001\u001f.bin", "..", "sub/dir/../../x.bin"]) {
+    it(`a file named ${JSON.stringify(evil)} lands inside the target dir`, async () => {
+      const sender = aliceSends;
+      const src = join(work, "payload.bin");
+      const expected = await randomFile(src, 1000);
+      const t = await sender.send(bob.jid, src, { name: evil });
+      const done = await t.done;
+      assert.equal(done.type, "completed");
+      const after = await listDir(inbox);
+      const landed = after.filter((f) => !f.includes("xft-part") && !f.startsWith("f"));
+      assert.equal(landed.length, 1, `one new file in the inbox: ${after}`);
+      assert.ok(!landed[0].includes("/"));
+      assert.equal(await sha256(join(inbox, landed[0])), expected);
+      await removeDir(join(inbox, landed[0]));
+        assert.deepEqual(await listDir(work), ["inbox", "payload.bin"], "nothing written beside the inbox");
+    });
+  }
+
+  it("after all that the receiver still takes a normal file", async () => {
+    const sender = aliceSends;
+    const src = join(work, "normal.bin");
+    const expected = await randomFile(src, 50_000);
+    const t = await sender.send(bob.jid, src);
+    assert.equal((await t.done).type, "completed");
+    assert.equal(await sha256(join(inbox, "normal.bin")), expected);
+  });
+});
