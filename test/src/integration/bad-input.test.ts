@@ -26,6 +26,7 @@ describe("bad input to the engine through Prosody", function () {
   let aliceSends: FileTransfer;
   let receiver: FileTransfer;
   const events: TransferEvent[] = [];
+  const toMallory: Element[] = [];
   let n = 0;
 
   before(async () => {
@@ -42,7 +43,7 @@ describe("bad input to the engine through Prosody", function () {
     alice = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service });
     aliceSends = fileTransfer(alice.port);
     // mallory acknowledges whatever Jingle bob sends back, so sessions stay up
-    mallory.port.onIqSet(NS_JINGLE, "jingle", async () => undefined);
+    mallory.port.onIqSet(NS_JINGLE, "jingle", async (_iq, el) => void toMallory.push(el));
     receiver = fileTransfer(bob.port);
     receiver.on("offer", (offer) => void offer.accept(inbox));
     for (const t of ["interrupted", "completed", "failed"] as const) receiver.on(`transfer-${t}` as "transfer-failed", (e: TransferEvent) => events.push(e));
@@ -195,6 +196,59 @@ describe("bad input to the engine through Prosody", function () {
         assert.deepEqual(await listDir(work), ["inbox", "payload.bin"], "nothing written beside the inbox");
     });
   }
+
+  it("a second session-initiate with a sid in use -> conflict (tie-break)", async () => {
+    const { sid } = await offered(100);
+    const again = makeJingle({
+      action: "session-initiate", sid, initiator: mallory.jid,
+      contents: [{ creator: "initiator", name: "f", senders: "initiator", description: makeDescription({ name: "x", size: 3, hashes: [{ algo: "sha-256", value: fakeSha() }], extensions: [] }), transport: makeIbbTransport({ sid: "other", blockSize: 4096, stanza: "iq" }) }],
+    });
+    await expectError(again, "conflict");
+  });
+
+  it("a session-accept whose range starts beyond the file -> bad-request to the sender's peer", async () => {
+    const src = join(work, "ranged.bin");
+    await randomFile(src, 1000);
+    const t = await aliceSends.send(mallory.jid, src);
+    await new Promise((r) => setTimeout(r, 200));
+    const initiate = toMallory.find((j) => j.attrs.sid === t.sid);
+    assert.ok(initiate, "mallory got the offer");
+    const content = initiate.getChild("content")!;
+    const accept = makeJingle({
+      action: "session-accept", sid: t.sid, responder: mallory.jid,
+      contents: [{
+        creator: "initiator", name: String(content.attrs.name), senders: "initiator",
+        description: makeDescription({ name: "ranged.bin", size: 1000, hashes: [], range: { offset: 5000 }, extensions: [] }),
+        transport: content.getChild("transport")!,
+      }],
+    });
+    try {
+      await mallory.port.request(xml("iq", { type: "set", to: alice.jid }, accept), 10_000);
+      assert.fail("expected an error");
+    } catch (err) {
+      assert.ok(err instanceof IqError);
+      assert.equal(err.condition, "bad-request");
+    }
+    t.cancel("test over");
+  });
+
+  it("IBB data in message stanzas (stanza='message') is received too", async () => {
+    await bob.close(); // a fresh receiver engine is not needed: use carol with one
+    bob = await openAccount({ jid: `bob@${server.host}`, password: "bobpass", service: server.service });
+    receiver = fileTransfer(bob.port);
+    receiver.on("offer", (offer) => void offer.accept(inbox));
+    const carol = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, resource: "msg" });
+    try {
+      const sender = fileTransfer(carol.port, { stanza: "message", blockSize: 4096 });
+      const src = join(work, "by-message.bin");
+      const expected = await randomFile(src, 300_000);
+      const t = await sender.send(bob.jid, src);
+      assert.equal((await t.done).type, "completed");
+      assert.equal(await sha256(join(inbox, "by-message.bin")), expected);
+    } finally {
+      await carol.close();
+    }
+  });
 
   it("after all that the receiver still takes a normal file", async () => {
     const sender = aliceSends;
