@@ -94,6 +94,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     port.onIqSet(NS_JINGLE, "jingle", (iq, el) => this.onJingle(iq, el));
     for (const name of ["open", "data", "close"]) port.onIqSet(NS_IBB, name, (iq, el) => this.onIbb(String(iq.attrs.from), el));
     port.onMessage((m) => this.onIbbMessage(m));
+    port.onDisconnect?.((reason) => this.connectionLost(reason));
   }
 
   // ---- public API -------------------------------------------------------------------------

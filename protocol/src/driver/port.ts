@@ -12,6 +12,8 @@ export interface XmppPort {
   /** handles IQ sets whose child is {ns}name; resolve to a result payload or nothing, throw ProtocolError for an error reply */
   onIqSet(ns: string, name: string, handler: (iq: Element, child: Element) => Promise<Element | void>): void;
   onMessage(handler: (message: Element) => void): void;
+  /** the connection is gone (socket closed); running sessions are interrupted */
+  onDisconnect?(handler: (reason: string) => void): void;
 }
 
 export class IqError extends Error {
@@ -23,7 +25,12 @@ export class IqError extends Error {
 
 /** The pieces every xmpp.js entity (client 0.14, component 0.13) has. */
 export interface XmppJsEntity {
-  entity: { send(el: Element): Promise<void>; jid?: { toString(): string } | null; emit(event: string, ...args: unknown[]): boolean };
+  entity: {
+    send(el: Element): Promise<void>;
+    jid?: { toString(): string } | null;
+    emit(event: string, ...args: unknown[]): boolean;
+    on(event: string, fn: (...args: any[]) => void): unknown;
+  };
   iqCaller: { request(el: Element, timeout?: number): Promise<Element> };
   iqCallee: { set(ns: string, name: string, handler: (ctx: { stanza: Element; element: Element }) => unknown): void };
   middleware: { use(fn: (ctx: { stanza: Element }, next: () => unknown) => unknown): void };
@@ -57,6 +64,10 @@ export function xmppPortFrom({ entity, iqCaller, iqCallee, middleware }: XmppJsE
           return new ProtocolError("cancel", "internal-server-error", "internal error").toElement();
         }
       });
+    },
+    onDisconnect(handler) {
+      entity.on("disconnect", (info: { clean?: boolean; reason?: unknown } | undefined) =>
+        handler(info?.reason ? `connection lost: ${String((info.reason as any)?.message ?? info.reason)}` : "connection lost"));
     },
     onMessage(handler) {
       middleware.use((ctx, next) => {

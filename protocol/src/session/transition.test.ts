@@ -456,11 +456,11 @@ describe("session transition", () => {
       ended(ok(transition(streaming(pushReceiver(), 0), remote(terminateXml("media-error")))), "failed", 0);
     });
 
-    it("decline: session-terminate <decline/>, declined event", () => {
+    it("decline: session-terminate <decline/>, the partial's handle released, declined event", () => {
       const ctx = pushReceiver();
       const t = ok(transition({ phase: "pending", ctx }, { type: "decline", reason: "no thanks" }));
       ended(t, "declined", 0);
-      assert.deepEqual(t.effects, [terminateEffect(ctx, "decline", "no thanks"), ev(ctx, "declined", 0, "no thanks")]);
+      assert.deepEqual(t.effects, [terminateEffect(ctx, "decline", "no thanks"), { type: "keep-partial" }, ev(ctx, "declined", 0, "no thanks")]);
     });
 
     it("decline or accept outside pending does nothing", () => {
@@ -469,11 +469,11 @@ describe("session transition", () => {
       unchanged(s, ok(transition(s, { type: "accept", offset: 0 })));
     });
 
-    it("cancel while receiving: close IBB, terminate <cancel/>", () => {
+    it("cancel while receiving: close IBB, terminate <cancel/>, partial kept for later", () => {
       const ctx = pushReceiver();
       const t = transition(streaming(ctx, 4096, 1), { type: "cancel" });
       ended(t, "cancelled", 4096);
-      assert.deepEqual(t.effects, [{ type: "close-ibb" }, terminateEffect(ctx, "cancel", undefined), ev(ctx, "failed", 4096, "cancelled")]);
+      assert.deepEqual(t.effects, [{ type: "close-ibb" }, terminateEffect(ctx, "cancel", undefined), { type: "keep-partial" }, ev(ctx, "failed", 4096, "cancelled")]);
     });
 
     it("a session-accept sent to the responder -> unexpected-request (wait) + <out-of-order/>", () => {

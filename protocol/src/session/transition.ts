@@ -38,7 +38,10 @@ function emit(ctx: SessionContext, type: TransferEventType, offset: number, reas
 function end(ctx: SessionContext, outcome: Outcome, offset: number, reason: string, effects: SessionEffect[] = []): Transition {
   const eventType: TransferEventType =
     outcome === "completed" ? "completed" : outcome === "interrupted" ? "interrupted" : outcome === "declined" ? "declined" : "failed";
-  const cleanup: SessionEffect[] = ctx.sending ? [{ type: "stop-sending" }] : outcome === "interrupted" ? [{ type: "keep-partial" }] : [];
+  // A receiver always lets go of its partial file when a session ends: kept for a later resume
+  // unless an effect before this one discarded it (hash mismatch, too many bytes).
+  const discarded = effects.some((e) => e.type === "discard-partial");
+  const cleanup: SessionEffect[] = ctx.sending ? [{ type: "stop-sending" }] : outcome === "completed" || discarded ? [] : [{ type: "keep-partial" }];
   return {
     state: { phase: "ended", ctx, outcome, offset, reason },
     effects: [...effects, ...cleanup, emit(ctx, eventType, offset, reason)],
