@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { backoffDelay } from "./backoff.js";
+import { recover, type RecoveryOptions, type RecoveryState } from "./sender.js";
+
+const on: RecoveryOptions = { autoRetransfer: true, offlineForward: true, confirmTimeout: 60 };
+const half = () => 0.5;
+const transferring = (offset = 0, attempt = 0): RecoveryState => ({ phase: "transferring", offset, attempt });
+
+describe("sender recovery (FIG. 1, steps 104-110)", () => {
+  it("auto-retransfer on: interrupted -> waits for the network with a backoff delay (step 104)", () => {
+    const t = recover(transferring(0), { type: "interrupted", offset: 4096, reason: "connection lost" }, on, half);
+    assert.equal(t.state.phase, "waiting-network");
+    assert.deepEqual(t.effects[0], { type: "announce", event: "interrupted", offset: 4096, reason: "connection lost" });
+    assert.deepEqual(t.effects.at(-1), { type: "reconnect-after", ms: 75 }); // base 100: uniform in [50, 100]
+  });
+
+  it("network back -> re-offer from the offset reached and start the confirm timer (steps 106-107)", () => {
+    const s: RecoveryState = { phase: "waiting-network", offset: 4096, attempt: 0, reason: "x" };
+    const t = recover(s, { type: "network-up" }, on);
+    assert.deepEqual(t.effects, [{ type: "re-offer", offset: 4096 }, { type: "start-confirm-timer", ms: 60_000 }]);
+  });
+
+  it("confirmed -> transferring at the RECEIVER's offset, resumed announced (step 108)", () => {
+    const t = recover({ phase: "re-offering", offset: 4096, attempt: 0 }, { type: "confirmed", offset: 8192 }, on);
+    assert.deepEqual(t.state, { phase: "transferring", offset: 8192, attempt: 0 });
+    assert.deepEqual(t.effects, [{ type: "cancel-confirm-timer" }, { type: "announce", event: "resumed", offset: 8192 }]);
+  });
+
+  it("not confirmed in time with offline-forward on -> forward to the store (step 109)", () => {
+    const t = recover({ phase: "re-offering", offset: 10, attempt: 0 }, { type: "confirm-timeout" }, on);
+    assert.deepEqual(t.effects, [{ type: "forward-offline", offset: 10 }]);
+    const stored = recover(t.state, { type: "forwarded" }, on);
+    assert.deepEqual(stored.state, { phase: "done", outcome: "stored-offline", offset: 10, reason: "stored for later delivery" });
+  });
+
+  it("not confirmed in time with offline-forward off -> failed with the reason, and a manual resume still works", () => {
+    const off = { ...on, offlineForward: false };
+    const t = recover({ phase: "re-offering", offset: 10, attempt: 0 }, { type: "confirm-timeout" }, off);
+    assert.equal(t.state.phase, "prompting");
+    assert.match(String((t.effects[0] as any).reason), /did not confirm within 60 s/);
+    const again = recover(t.state, { type: "manual-resume" }, off);
+    assert.deepEqual(again.effects[0], { type: "re-offer", offset: 10 });
+  });
+
+  it("auto-retransfer off: interrupted -> the user is prompted at once (step 105), nothing automatic", () => {
+    const t = recover(transferring(0), { type: "interrupted", offset: 7, reason: "peer gone" }, { ...on, autoRetransfer: false });
+    assert.equal(t.state.phase, "prompting");
+    assert.ok(!t.effects.some((e) => e.type === "reconnect-after" || e.type === "re-offer"));
+    assert.ok(t.effects.some((e) => e.type === "announce" && e.event === "prompt"));
+  });
+
+  it("repeated failures back off exponentially; progress resets the backoff", () => {
+    let s: RecoveryState = transferring(100);
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const t = recover(s.phase === "waiting-network" ? { phase: "re-offering", offset: s.offset, attempt: s.attempt } : s, { type: "interrupted", offset: 100, reason: "cut" }, on, () => 1);
+      delays.push((t.effects.at(-1) as { ms: number }).ms);
+      s = t.state;
+    }
+    assert.deepEqual(delays, [200, 400, 800, 1600]);
+    const moved = recover({ phase: "re-offering", offset: 100, attempt: 5 }, { type: "interrupted", offset: 5000, reason: "cut" }, on, () => 1);
+    assert.deepEqual(moved.effects.at(-1), { type: "reconnect-after", ms: 100 });
+  });
+
+  it("a network that drops again while waiting schedules the next attempt", () => {
+    const t = recover({ phase: "waiting-network", offset: 0, attempt: 2, reason: "x" }, { type: "network-down", reason: "refused" }, on, () => 1);
+    assert.deepEqual(t.effects, [{ type: "reconnect-after", ms: 800 }]);
+  });
+
+  it("ignores events that do not belong to the phase, and everything once done", () => {
+    const s = transferring(5);
+    assert.deepEqual(recover(s, { type: "confirm-timeout" }, on), { state: s, effects: [] });
+    const done: RecoveryState = { phase: "done", outcome: "completed", offset: 5, reason: "ok" };
+    assert.deepEqual(recover(done, { type: "interrupted", offset: 5, reason: "x" }, on), { state: done, effects: [] });
+  });
+});
+
+describe("backoff", () => {
+  it("stays within [ceiling/2, ceiling] and caps at maxMs", () => {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const ceiling = Math.min(30_000, 100 * 2 ** attempt);
+      assert.ok(backoffDelay(attempt, () => 0) >= ceiling / 2);
+      assert.ok(backoffDelay(attempt, () => 1) <= ceiling);
+    }
+    assert.equal(backoffDelay(100, () => 1), 30_000);
+  });
+});

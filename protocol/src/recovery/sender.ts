@@ -1,0 +1,131 @@
+// The sender's recovery after an interruption: the seed patent's FIG. 1, steps 104-110, as a
+// pure transition. The driver owns the connection, timers and the engine; this decides.
+//
+//   interrupted --(auto-retransfer off)--> prompting (step 105: tell the user; manual resume)
+//   interrupted --(on)--> waiting-network --(network up)--> re-offering (steps 106-107)
+//   re-offering --(receiver confirms)--> transferring at the receiver's offset (step 108)
+//   re-offering --(confirm-timeout; offline-forward on)--> forwarding (steps 109-110)
+//   re-offering --(confirm-timeout; off)--> failed, manual resume still possible
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
+
+export interface RecoveryOptions {
+  autoRetransfer: boolean;
+  offlineForward: boolean;
+  /** seconds to wait for the receiver to confirm a (re-)offer */
+  confirmTimeout: number;
+  backoff?: BackoffPolicy;
+}
+
+export type RecoveryState =
+  | { phase: "transferring"; offset: number; attempt: number }
+  | { phase: "waiting-network"; offset: number; attempt: number; reason: string }
+  | { phase: "re-offering"; offset: number; attempt: number }
+  | { phase: "forwarding"; offset: number }
+  | { phase: "prompting"; offset: number; reason: string }
+  | { phase: "done"; outcome: "completed" | "stored-offline" | "failed"; offset: number; reason: string };
+
+export type RecoveryEvent =
+  | { type: "interrupted"; offset: number; reason: string }
+  | { type: "network-up" }
+  | { type: "network-down"; reason: string }
+  | { type: "confirmed"; offset: number }
+  | { type: "declined"; reason: string }
+  | { type: "confirm-timeout" }
+  | { type: "completed" }
+  | { type: "forwarded" }
+  | { type: "forward-failed"; reason: string }
+  | { type: "manual-resume" }
+  | { type: "give-up"; reason: string };
+
+export type RecoveryEffect =
+  | { type: "reconnect-after"; ms: number }
+  | { type: "re-offer"; offset: number }
+  | { type: "start-confirm-timer"; ms: number }
+  | { type: "cancel-confirm-timer" }
+  | { type: "forward-offline"; offset: number }
+  | { type: "announce"; event: "interrupted" | "resumed" | "completed" | "stored-offline" | "failed" | "prompt"; offset: number; reason?: string };
+
+export interface RecoveryTransition {
+  state: RecoveryState;
+  effects: RecoveryEffect[];
+}
+
+const same = (state: RecoveryState): RecoveryTransition => ({ state, effects: [] });
+
+export function recover(state: RecoveryState, event: RecoveryEvent, options: RecoveryOptions, random: () => number = Math.random): RecoveryTransition {
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  if (state.phase === "done") return same(state);
+
+  switch (event.type) {
+    case "interrupted": {
+      if (state.phase !== "transferring" && state.phase !== "re-offering") return same(state);
+      // progress since the last interruption resets the backoff (tus-js-client's rule)
+      const attempt = event.offset > state.offset ? 0 : state.attempt + 1;
+      const announce: RecoveryEffect = { type: "announce", event: "interrupted", offset: event.offset, reason: event.reason };
+      if (!options.autoRetransfer) {
+        return {
+          state: { phase: "prompting", offset: event.offset, reason: event.reason },
+          effects: [announce, { type: "announce", event: "prompt", offset: event.offset, reason: `${event.reason}; retry by hand` }],
+        };
+      }
+      return {
+        state: { phase: "waiting-network", offset: event.offset, attempt, reason: event.reason },
+        effects: [announce, { type: "cancel-confirm-timer" }, { type: "reconnect-after", ms: backoffDelay(attempt, random, backoff) }],
+      };
+    }
+    case "network-down":
+      if (state.phase !== "waiting-network") return same(state);
+      return {
+        state: { ...state, attempt: state.attempt + 1, reason: event.reason },
+        effects: [{ type: "reconnect-after", ms: backoffDelay(state.attempt + 1, random, backoff) }],
+      };
+    case "network-up":
+      if (state.phase !== "waiting-network") return same(state);
+      return {
+        state: { phase: "re-offering", offset: state.offset, attempt: state.attempt },
+        effects: [{ type: "re-offer", offset: state.offset }, { type: "start-confirm-timer", ms: options.confirmTimeout * 1000 }],
+      };
+    case "manual-resume":
+      if (state.phase !== "prompting" && !(state.phase === "waiting-network")) return same(state);
+      return {
+        state: { phase: "re-offering", offset: state.offset, attempt: 0 },
+        effects: [{ type: "re-offer", offset: state.offset }, { type: "start-confirm-timer", ms: options.confirmTimeout * 1000 }],
+      };
+    case "confirmed":
+      if (state.phase !== "re-offering") return same(state);
+      return {
+        state: { phase: "transferring", offset: event.offset, attempt: state.attempt },
+        effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "resumed", offset: event.offset }],
+      };
+    case "declined":
+      if (state.phase !== "re-offering") return same(state);
+      return {
+        state: { phase: "done", outcome: "failed", offset: state.offset, reason: event.reason },
+        effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "failed", offset: state.offset, reason: event.reason }],
+      };
+    case "confirm-timeout": {
+      if (state.phase !== "re-offering") return same(state);
+      if (options.offlineForward) {
+        return { state: { phase: "forwarding", offset: state.offset }, effects: [{ type: "forward-offline", offset: state.offset }] };
+      }
+      const reason = `the receiver did not confirm within ${options.confirmTimeout} s`;
+      return {
+        state: { phase: "prompting", offset: state.offset, reason },
+        effects: [{ type: "announce", event: "failed", offset: state.offset, reason }, { type: "announce", event: "prompt", offset: state.offset, reason: `${reason}; retry by hand` }],
+      };
+    }
+    case "forwarded":
+      if (state.phase !== "forwarding") return same(state);
+      return { state: { phase: "done", outcome: "stored-offline", offset: state.offset, reason: "stored for later delivery" }, effects: [{ type: "announce", event: "stored-offline", offset: state.offset }] };
+    case "forward-failed":
+      if (state.phase !== "forwarding") return same(state);
+      return {
+        state: { phase: "prompting", offset: state.offset, reason: event.reason },
+        effects: [{ type: "announce", event: "failed", offset: state.offset, reason: event.reason }, { type: "announce", event: "prompt", offset: state.offset, reason: `${event.reason}; retry by hand` }],
+      };
+    case "completed":
+      return { state: { phase: "done", outcome: "completed", offset: state.offset, reason: "receiver confirmed" }, effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "completed", offset: state.offset }] };
+    case "give-up":
+      return { state: { phase: "done", outcome: "failed", offset: state.offset, reason: event.reason }, effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "failed", offset: state.offset, reason: event.reason }] };
+  }
+}
