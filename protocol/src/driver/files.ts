@@ -125,7 +125,7 @@ export class PartialFile {
     const path = await freeName(this.record.target);
     await rename(this.partPath, path);
     await rm(this.metaPath, { force: true });
-    return { ok: true, detail: `sha-256 verified, saved as ${path}`, path };
+    return { ok: true, detail: "sha-256 verified", path };
   }
 
   async discard(): Promise<void> {
