@@ -270,7 +270,8 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// unref: a pending grace timer must not keep mocha (or the demo) alive after the server exited
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 let hooksInstalled = false;
 function installCleanupHooks(): void {
