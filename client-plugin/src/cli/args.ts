@@ -1,4 +1,5 @@
 // Command-line parsing for `xft`: a small, strict parser (unknown flags are usage errors, exit 2).
+import { parseAssignment, parsePreferenceValue, PreferenceError, type PreferenceKey, type Preferences } from "../prefs/preferences.js";
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -16,13 +17,43 @@ export interface CommonOptions {
   window?: number;
 }
 
+/** Per-run preference overrides from flags: only the flags given have a key. */
+export interface OverrideOptions {
+  overrides: Partial<Preferences>;
+}
+
 export type Command =
-  | ({ command: "send"; to: string; file: string } & CommonOptions)
-  | ({ command: "receive"; dir: string; count: number; timeout?: number } & CommonOptions)
+  | ({ command: "send"; to: string; file: string } & CommonOptions & OverrideOptions)
+  | ({ command: "receive"; dir: string; count: number; timeout?: number } & CommonOptions & OverrideOptions)
+  /** prints stored preferences merged with the overrides: what a send or receive would use */
+  | ({ command: "prefs"; action: "get" } & CommonOptions & OverrideOptions)
+  /** the KEY=VALUE assignments, validated; `component` present with undefined: unset it */
+  | ({ command: "prefs"; action: "set"; assignments: Partial<Preferences> } & CommonOptions)
   | { command: "help" };
 
 const VALUE_FLAGS = new Set(["--jid", "--password", "--service", "--dir", "--count", "--timeout", "--block-size", "--window"]);
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
+
+// Preference overrides: --NAME / --no-NAME for the booleans, --NAME VALUE for the others. The
+// last of --x / --no-x wins, like most CLIs.
+const OVERRIDE_SWITCHES: ReadonlySet<PreferenceKey> = new Set(["auto-retransfer", "auto-receive", "offline-forward"]);
+const OVERRIDE_VALUES: ReadonlySet<PreferenceKey> = new Set(["confirm-timeout", "component"]);
+
+function overrideFlag(name: string): { key: PreferenceKey; value?: boolean } | undefined {
+  const bare = name.replace(/^--(no-)?/, "") as PreferenceKey;
+  if (OVERRIDE_SWITCHES.has(bare)) return { key: bare, value: !name.startsWith("--no-") };
+  if (OVERRIDE_VALUES.has(bare) && name === `--${bare}`) return { key: bare };
+  return undefined;
+}
+
+function overrideValue(key: PreferenceKey, raw: string): Partial<Preferences> {
+  try {
+    return parsePreferenceValue(key, raw);
+  } catch (err) {
+    if (err instanceof PreferenceError) throw new UsageError(`--${err.message}`);
+    throw err;
+  }
+}
 
 function positiveInt(flag: string, raw: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(raw);
@@ -33,6 +64,7 @@ function positiveInt(flag: string, raw: string | undefined, min = 1, max = Numbe
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
   const positional: string[] = [];
   const flags = new Map<string, string>();
+  const overrides: Partial<Preferences> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("-")) {
@@ -40,7 +72,15 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       continue;
     }
     const [name, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    if (BOOL_FLAGS.has(name)) flags.set(name, "true");
+    const override = overrideFlag(name);
+    if (override?.value !== undefined) {
+      if (inline !== undefined) throw new UsageError(`${name} takes no value (--${override.key} or --no-${override.key})`);
+      Object.assign(overrides, overrideValue(override.key, String(override.value)));
+    } else if (override) {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`${name} needs a value`);
+      Object.assign(overrides, overrideValue(override.key, value));
+    } else if (BOOL_FLAGS.has(name)) flags.set(name, "true");
     else if (VALUE_FLAGS.has(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`${name} needs a value`);
@@ -66,7 +106,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (rest.length !== 2) throw new UsageError("usage: xft send TO_JID FILE");
     const [to, file] = rest;
     if (!to.includes("@") && !to.includes(".")) throw new UsageError(`${to} is not a JID`);
-    return { command: "send", to, file, ...common };
+    return { command: "send", to, file, overrides, ...common };
   }
   if (command === "receive") {
     if (rest.length !== 0) throw new UsageError("usage: xft receive --dir DIR [--count N] [--timeout S]");
@@ -74,22 +114,58 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (!dir) throw new UsageError("receive needs --dir DIR");
     const count = flags.has("--count") ? positiveInt("--count", flags.get("--count")) : 1;
     const timeout = flags.has("--timeout") ? positiveInt("--timeout", flags.get("--timeout")) : undefined;
-    return { command: "receive", dir, count, timeout, ...common };
+    return { command: "receive", dir, count, timeout, overrides, ...common };
   }
-  throw new UsageError(`unknown command ${command} (send, receive)`);
+  if (command === "prefs") return parsePrefs(rest, common, overrides);
+  throw new UsageError(`unknown command ${command} (send, receive, prefs)`);
+}
+
+function parsePrefs(rest: string[], common: CommonOptions, overrides: Partial<Preferences>): Command {
+  const [action, ...assignments] = rest;
+  if (action === "get") {
+    if (assignments.length) throw new UsageError("usage: xft prefs get (with override flags to preview them)");
+    return { command: "prefs", action: "get", overrides, ...common };
+  }
+  if (action === "set") {
+    if (!assignments.length) throw new UsageError("usage: xft prefs set KEY=VALUE... (keys: auto-retransfer, auto-receive, offline-forward, confirm-timeout, component)");
+    if (Object.keys(overrides).length) throw new UsageError("prefs set takes KEY=VALUE, not override flags");
+    const changes: Partial<Preferences> = {};
+    for (const text of assignments) {
+      try {
+        Object.assign(changes, parseAssignment(text));
+      } catch (err) {
+        if (err instanceof PreferenceError) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    return { command: "prefs", action: "set", assignments: changes, ...common };
+  }
+  throw new UsageError("usage: xft prefs get | xft prefs set KEY=VALUE...");
 }
 
 export const HELP = `xft: self-recovering XMPP file transfer (Jingle File Transfer over In-Band Bytestreams)
 
   xft send TO_JID FILE                          offer FILE; exits 0 when the receiver confirmed all of it
   xft receive --dir DIR [--count N] [--timeout S]  accept N files into DIR; exits 0 when all are verified
+  xft prefs get                                 print the preferences in effect, one KEY=VALUE per line
+  xft prefs set KEY=VALUE...                    change the stored preferences (every device of the account sees them)
 
 Options (also from the environment):
   --jid JID            account (XFT_JID)
   --password PW        password (XFT_PASSWORD)
   --service URI        xmpp://host:port, default: the JID's domain, port 5222 (XFT_SERVICE)
-  --json               one JSON object per event on stdout
+  --json               one JSON object per event on stdout (prefs: one object)
   --block-size N       largest IBB block in bytes (1..32767, default 32766)
   --window N           IBB blocks in flight (default 16)
 
-Exit codes: 0 done, 1 transfer failed, 2 usage error, 3 could not connect or log in.`;
+Preferences (stored on the server in XEP-0049 private storage; these flags override them for one
+run of send, receive or prefs get, which then shows what a run with them would use):
+  --[no-]auto-retransfer  sender: re-offer the rest of a file after an interruption (default on)
+  --[no-]auto-receive     receiver: take continuations of accepted files without asking (default off)
+  --[no-]offline-forward  sender: hand an unconfirmed file to the offline store (default on)
+  --confirm-timeout S     seconds to wait for the receiver's confirmation, 1..86400 (default 60)
+  --component JID         the offline store; '' or unset: discovered on the account's server
+  Keys for prefs set: auto-retransfer, auto-receive, offline-forward (true|false), confirm-timeout,
+  component (component= unsets it).
+
+Exit codes: 0 done, 1 transfer or preferences failed, 2 usage error, 3 could not connect or log in.`;

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// `xft`: send and receive files with the engine, from a shell. A contract other tools use:
-// command names, flags, JSON event fields and exit codes stay stable.
+// `xft`: send and receive files with the engine, and read or change the user's recovery
+// preferences (XEP-0049 private storage), from a shell. A contract other tools use: command
+// names, flags, JSON event fields and exit codes stay stable.
 import { mkdir, stat } from "node:fs/promises";
 import type { FileTransfer, TransferEvent } from "@xft/protocol";
 import { openAccount, type Account } from "../account.js";
 import { autoTransferPlugin } from "../plugin.js";
+import {
+  DEFAULT_PREFERENCES, formatPreferences, mergeOverrides, PreferenceError, preferencesToJson, type Preferences,
+} from "../prefs/preferences.js";
+import { preferencesStore } from "../prefs/store.js";
 import { HELP, parseArgs, UsageError, type Command } from "./args.js";
 import { createRenderer, type CliEvent } from "./render.js";
 
@@ -22,8 +27,55 @@ function wire(ft: FileTransfer, render: (e: CliEvent) => void, names: Map<string
   ft.on("transfer-declined", (e) => render({ type: "failed", offset: e.offset, size: e.size, peer: e.peer, reason: `declined: ${e.reason}` }));
 }
 
+const warn = (message: string) => process.stderr.write(`xft: warning: ${message}\n`);
+const ignoredValue = (err: PreferenceError) => warn(`stored preference ignored, using its default: ${err.message}`);
+
+/**
+ * The preferences a send or receive runs with: the stored ones (read once at login) merged
+ * with this run's override flags. Storage trouble must not stop a transfer: warn, use defaults.
+ */
+async function effectivePreferences(account: Account, overrides: Partial<Preferences>): Promise<Preferences> {
+  let stored: Preferences;
+  try {
+    stored = await preferencesStore(account.port).load(ignoredValue);
+  } catch (err: any) {
+    warn(`${err?.message ?? err}; using the defaults`);
+    stored = { ...DEFAULT_PREFERENCES };
+  }
+  return mergeOverrides(stored, overrides);
+}
+
+function printPreferences(p: Preferences, json: boolean): void {
+  process.stdout.write(json ? JSON.stringify(preferencesToJson(p)) + "\n" : formatPreferences(p).join("\n") + "\n");
+}
+
+async function prefs(cmd: Extract<Command, { command: "prefs" }>, account: Account): Promise<number> {
+  const store = preferencesStore(account.port);
+  try {
+    const stored = await store.load(ignoredValue);
+    if (cmd.action === "get") {
+      printPreferences(mergeOverrides(stored, cmd.overrides), cmd.json);
+      return EXIT.ok;
+    }
+    const wanted = mergeOverrides(stored, cmd.assignments);
+    await store.save(wanted);
+    // print what the server gives back, not what we sent: a server that drops content shows here
+    const saved = await store.load(ignoredValue);
+    printPreferences(saved, cmd.json);
+    if (JSON.stringify(preferencesToJson(saved)) !== JSON.stringify(preferencesToJson(wanted))) {
+      process.stderr.write("xft: the server did not keep the preferences as written\n");
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  } catch (err: any) {
+    process.stderr.write(`xft: ${err?.message ?? err}\n`);
+    return EXIT.failed;
+  }
+}
+
 async function send(cmd: Extract<Command, { command: "send" }>, account: Account, render: (e: CliEvent) => void): Promise<number> {
-  const plugin = autoTransferPlugin(account.port, { blockSize: cmd.blockSize, window: cmd.window });
+  const preferences = await effectivePreferences(account, cmd.overrides);
+  const plugin = autoTransferPlugin(account.port, { blockSize: cmd.blockSize, window: cmd.window, preferences });
   const names = new Map<string, string>();
   wire(plugin.ft, render, names);
   let peer: string;
@@ -41,7 +93,8 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
 
 async function receive(cmd: Extract<Command, { command: "receive" }>, account: Account, render: (e: CliEvent) => void): Promise<number> {
   await mkdir(cmd.dir, { recursive: true });
-  const plugin = autoTransferPlugin(account.port, { blockSize: cmd.blockSize, window: cmd.window, acceptProposals: () => true });
+  const preferences = await effectivePreferences(account, cmd.overrides);
+  const plugin = autoTransferPlugin(account.port, { blockSize: cmd.blockSize, window: cmd.window, acceptProposals: () => true, preferences });
   const names = new Map<string, string>();
   wire(plugin.ft, render, names);
   let completed = 0;
@@ -94,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.connect;
   }
   try {
+    if (cmd.command === "prefs") return await prefs(cmd, account);
     return cmd.command === "send" ? await send(cmd, account, render) : await receive(cmd, account, render);
   } finally {
     await account.close();

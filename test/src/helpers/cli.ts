@@ -67,3 +67,26 @@ export function runXft(args: string[], env: Record<string, string>): CliRun {
 export function accountEnv(jid: string, password: string, service: string): Record<string, string> {
   return { XFT_JID: jid, XFT_PASSWORD: password, XFT_SERVICE: service };
 }
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `xft` to its end with exactly these arguments (no --json added), as a shell would. */
+export function execXft(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliResult> {
+  const child = spawn(process.execPath, [XFT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`xft ${args.join(" ")} still running after ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on("error", (err) => (clearTimeout(timer), reject(err)));
+    child.on("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
+  });
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { HELP, parseArgs, UsageError, type Command } from "./args.js";
+
+const env = { XFT_JID: "alice@example.org", XFT_PASSWORD: "pw" };
+const parse = (...argv: string[]) => parseArgs(argv, env);
+
+function usage(argv: string[], re: RegExp): void {
+  assert.throws(() => parseArgs(argv, env), (err: unknown) => {
+    assert.ok(err instanceof UsageError, `expected a UsageError, got ${String(err)}`);
+    assert.match(err.message, re);
+    assert.doesNotMatch(err.message, /\n/, "one line");
+    return true;
+  });
+}
+
+function overridesOf(cmd: Command) {
+  assert.ok("overrides" in cmd, `${cmd.command} has overrides`);
+  return cmd.overrides;
+}
+
+describe("xft arguments", () => {
+  describe("preference override flags", () => {
+    it("none given: no override keys at all", () => {
+      assert.deepEqual(overridesOf(parse("send", "bob@example.org", "f")), {});
+      assert.deepEqual(overridesOf(parse("receive", "--dir", "d")), {});
+    });
+
+    it("--x / --no-x for the three options, on send and receive", () => {
+      assert.deepEqual(overridesOf(parse("send", "bob@example.org", "f", "--no-auto-retransfer", "--auto-receive", "--no-offline-forward")),
+        { autoRetransfer: false, autoReceive: true, offlineForward: false });
+      assert.deepEqual(overridesOf(parse("receive", "--dir", "d", "--auto-retransfer", "--no-auto-receive", "--offline-forward")),
+        { autoRetransfer: true, autoReceive: false, offlineForward: true });
+    });
+
+    it("the last of --x and --no-x wins", () => {
+      assert.deepEqual(overridesOf(parse("send", "bob@example.org", "f", "--auto-receive", "--no-auto-receive")), { autoReceive: false });
+      assert.deepEqual(overridesOf(parse("send", "bob@example.org", "f", "--no-auto-receive", "--auto-receive")), { autoReceive: true });
+    });
+
+    it("--confirm-timeout S and --component JID, separate or with =", () => {
+      assert.deepEqual(overridesOf(parse("send", "bob@example.org", "f", "--confirm-timeout", "30", "--component", "files.example.org")),
+        { confirmTimeout: 30, component: "files.example.org" });
+      assert.deepEqual(overridesOf(parse("receive", "--dir", "d", "--confirm-timeout=86400", "--component=store@example.org")),
+        { confirmTimeout: 86400, component: "store@example.org" });
+    });
+
+    it("--component '' overrides a stored component with discovery for this run", () => {
+      const o = overridesOf(parse("send", "bob@example.org", "f", "--component", ""));
+      assert.ok("component" in o);
+      assert.equal(o.component, undefined);
+    });
+
+    it("the other options still parse beside them", () => {
+      const cmd = parse("send", "bob@example.org", "f", "--no-auto-retransfer", "--block-size", "16", "--json");
+      assert.equal(cmd.command, "send");
+      if (cmd.command !== "send") return;
+      assert.equal(cmd.blockSize, 16);
+      assert.equal(cmd.json, true);
+      assert.deepEqual(cmd.overrides, { autoRetransfer: false });
+    });
+
+    it("usage errors, one line each", () => {
+      usage(["send", "b@x", "f", "--confirm-timeout", "0"], /^--confirm-timeout must be a whole number of seconds from 1 to 86400 \(got "0"\)$/);
+      usage(["send", "b@x", "f", "--confirm-timeout", "86401"], /from 1 to 86400/);
+      usage(["send", "b@x", "f", "--confirm-timeout", "1m"], /from 1 to 86400/);
+      usage(["send", "b@x", "f", "--confirm-timeout"], /^--confirm-timeout needs a value$/);
+      usage(["send", "b@x", "f", "--component", "a b"], /^--component must be a JID/);
+      usage(["send", "b@x", "f", "--component"], /^--component needs a value$/);
+      usage(["send", "b@x", "f", "--auto-retransfer=false"], /^--auto-retransfer takes no value \(--auto-retransfer or --no-auto-retransfer\)$/);
+      usage(["send", "b@x", "f", "--no-confirm-timeout"], /^unknown option --no-confirm-timeout$/);
+      usage(["send", "b@x", "f", "--no-component"], /^unknown option --no-component$/);
+      usage(["send", "b@x", "f", "--auto-retransmit"], /^unknown option --auto-retransmit$/);
+    });
+  });
+
+  describe("prefs", () => {
+    it("get, with or without override flags", () => {
+      const plain = parse("prefs", "get");
+      assert.deepEqual(plain.command === "prefs" && plain.action === "get" && plain.overrides, {});
+      const cmd = parse("prefs", "get", "--no-auto-retransfer", "--json");
+      assert.equal(cmd.command, "prefs");
+      if (cmd.command !== "prefs" || cmd.action !== "get") return assert.fail("prefs get");
+      assert.deepEqual(cmd.overrides, { autoRetransfer: false });
+      assert.equal(cmd.json, true);
+    });
+
+    it("set collects every assignment; later ones win", () => {
+      const cmd = parse("prefs", "set", "auto-receive=true", "confirm-timeout=30", "component=files.example.org", "confirm-timeout=40");
+      if (cmd.command !== "prefs" || cmd.action !== "set") return assert.fail("prefs set");
+      assert.deepEqual(cmd.assignments, { autoReceive: true, confirmTimeout: 40, component: "files.example.org" });
+    });
+
+    it("set component= unsets it", () => {
+      const cmd = parse("prefs", "set", "component=");
+      if (cmd.command !== "prefs" || cmd.action !== "set") return assert.fail("prefs set");
+      assert.ok("component" in cmd.assignments);
+      assert.equal(cmd.assignments.component, undefined);
+    });
+
+    it("usage errors, one line each, before anything connects", () => {
+      usage(["prefs", "set", "bogus=1"], /^unknown preference "bogus" \(known: auto-retransfer, auto-receive, offline-forward, confirm-timeout, component\)$/);
+      usage(["prefs", "set", "auto-receive=true", "confirm-timeout=soon"], /^confirm-timeout must be a whole number/);
+      usage(["prefs", "set", "auto-receive"], /^auto-receive needs a value: auto-receive=VALUE$/);
+      usage(["prefs", "set"], /^usage: xft prefs set KEY=VALUE/);
+      usage(["prefs", "set", "auto-receive=true", "--no-auto-retransfer"], /^prefs set takes KEY=VALUE, not override flags$/);
+      usage(["prefs", "get", "auto-receive=true"], /^usage: xft prefs get/);
+      usage(["prefs"], /^usage: xft prefs get \| xft prefs set KEY=VALUE\.\.\.$/);
+      usage(["prefs", "show"], /^usage: xft prefs get/);
+      usage(["frobnicate"], /^unknown command frobnicate \(send, receive, prefs\)$/);
+    });
+
+    it("needs an account like the other commands", () => {
+      assert.throws(() => parseArgs(["prefs", "get"], {}), /--jid/);
+    });
+  });
+
+  describe("unchanged contract", () => {
+    it("send / receive / help as before", () => {
+      const send = parse("send", "bob@example.org", "file.bin");
+      assert.equal(send.command === "send" && send.to, "bob@example.org");
+      const recv = parse("receive", "--dir", "in", "--count", "2", "--timeout", "9");
+      assert.ok(recv.command === "receive" && recv.count === 2 && recv.timeout === 9);
+      assert.deepEqual(parse("--help"), { command: "help" });
+      usage(["send", "bob@example.org"], /^usage: xft send TO_JID FILE$/);
+      usage(["receive"], /^receive needs --dir DIR$/);
+    });
+
+    it("HELP lists every new flag and the prefs commands", () => {
+      for (const s of ["xft prefs get", "xft prefs set KEY=VALUE", "--[no-]auto-retransfer", "--[no-]auto-receive", "--[no-]offline-forward", "--confirm-timeout S", "--component JID"]) {
+        assert.ok(HELP.includes(s), s);
+      }
+    });
+  });
+});
