@@ -14,6 +14,7 @@ import SASLFactory from "saslmechanisms";
 import { Plain } from "./plain.js";
 import { sasl } from "./sasl.js";
 import { ScramSha1 } from "./scram-sha-1.js";
+import { streamManagement, type StreamManagement, type StreamManagementOptions } from "./stream-management.js";
 import { tcpTransport, XftClient } from "./transport.js";
 import type {
   IqCallee, IqCaller, Middleware, Reconnect, SaslFactory, StreamFeatures, XmppEntity,
@@ -35,6 +36,9 @@ export interface ClientOptions {
   autoReconnect?: boolean;
   /** largest stanza we accept, in characters (StreamParser's default: 1 MiB + 64 KiB) */
   maxElementSize?: number;
+  /** XEP-0198 stream management (acks, resumption) when the server offers it; default true.
+   *  An object turns it on with those options (stream-management.ts). */
+  streamManagement?: boolean | StreamManagementOptions;
 }
 
 export interface XmppClient extends XmppEntity {
@@ -46,6 +50,8 @@ export interface XmppClient extends XmppEntity {
   iqCaller: IqCaller;
   iqCallee: IqCallee;
   saslFactory: SaslFactory;
+  /** undefined when turned off by the streamManagement option */
+  streamManagement: StreamManagement | undefined;
 }
 
 const NS_PING = "urn:xmpp:ping";
@@ -57,7 +63,9 @@ export function domainOf(service: string): string {
 }
 
 export function createClient(options: ClientOptions): XmppClient {
-  const { username, password, resource, autoReconnect = false, maxElementSize, ...params } = options;
+  const {
+    username, password, resource, autoReconnect = false, maxElementSize, streamManagement: smOption = true, ...params
+  } = options;
   const domain = params.domain ?? domainOf(params.service);
 
   const entity = new XftClient({ ...params, domain });
@@ -88,10 +96,10 @@ export function createClient(options: ClientOptions): XmppClient {
   // restarted stream, stream management and resource binding.
   _starttls({ streamFeatures });
   sasl({ streamFeatures, saslFactory }, { username, password });
-  // XEP-0198 goes here, before binding (it must try <resume/> first). Not wired in: xmpp.js
-  // 0.14's @xmpp/stream-management counts wrong (iq results taken by iqCaller are not counted,
-  // and its reset after <enabled/> races the online state: SERVERS.md). Ours will be one line:
-  //   const streamManagement = _streamManagement({ streamFeatures, entity, middleware });
+  // XEP-0198 before binding: it tries <resume/> first, and binds (then enables) only if that fails.
+  // Ours, not @xmpp/stream-management 0.14, which counts wrong (SERVERS.md). It listens to the
+  // entity itself, ahead of the middleware: the order of this line does not matter for counting.
+  const sm = smOption ? streamManagement({ entity, streamFeatures }, smOption === true ? {} : smOption) : undefined;
   _resourceBinding({ iqCaller, streamFeatures }, resource);
 
   // XEP-0199: answer pings from the server or peers.
@@ -105,5 +113,6 @@ export function createClient(options: ClientOptions): XmppClient {
     iqCaller,
     iqCallee,
     saslFactory,
+    streamManagement: sm,
   });
 }

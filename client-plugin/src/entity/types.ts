@@ -39,6 +39,10 @@ export interface XmppEntity extends EventEmitter {
   sendMany(elements: Element[]): Promise<void>;
   sendReceive(element: Element, timeout?: number): Promise<Element>;
   isSecure(): boolean;
+  /** status "online": emits "online" after binding; `resumed` (XEP-0198) sets it silently */
+  _ready(resumed?: boolean): void;
+  /** @xmpp/connection's hooks: "close" handlers run before </stream:stream> is written */
+  hook(event: "close", handler: () => unknown): void;
 }
 
 /** @xmpp/middleware's context of an incoming stanza. */
