@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import {
   bare, describeLocalFile, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
-  sha256File, type PartialRecord,
+  sha256File, WRITE_BEHIND, type PartialRecord,
 } from "./files.js";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("base64");
@@ -88,6 +88,31 @@ describe("driver/files", () => {
       assert.equal(await p.offset(), 11);
       assert.deepEqual(await readFile(p.partPath), Buffer.concat([a, b]));
       await p.close();
+    });
+
+    it("gathers consecutive blocks (WRITE_BEHIND at a time); offset, close and discard see every byte", async () => {
+      const blocks = Array.from({ length: 70 }, () => randomBytes(32766)); // > 2 x WRITE_BEHIND
+      const content = Buffer.concat(blocks);
+      const p = new PartialFile(dir, record({ size: content.length, sha256: sha256(content) }));
+      await p.prepare(0);
+      let at = 0;
+      for (const b of blocks.slice(0, 40)) {
+        await p.write(at, b);
+        at += b.length;
+      }
+      assert.ok((await stat(p.partPath)).size >= WRITE_BEHIND, "full batches are written as they fill");
+      assert.equal(await p.offset(), at, "offset() writes what is gathered first");
+      for (const b of blocks.slice(40)) {
+        await p.write(at, b);
+        at += b.length;
+      }
+      await p.close();
+      assert.deepEqual(await readFile(p.partPath), content);
+      const q = new PartialFile(dir, record({ size: 10, sha256: "x" }));
+      await q.prepare(0);
+      await q.write(0, Buffer.from("abc"));
+      await q.discard();
+      assert.equal(await exists(q.partPath), false, "a discarded partial leaves nothing behind");
     });
 
     it("complete with the right hash: renamed to the target, part and record gone", async () => {

@@ -169,8 +169,14 @@ describe("session transition", () => {
       }
     });
 
-    it("<received/> before all data was sent -> unexpected-request (wait) + <out-of-order/>", () => {
-      const s = streaming(pushSender(), 4096);
+    it("<received/> overtaking the acks of the last blocks -> completed, pump stopped", () => {
+      const t = transition(streaming(pushSender(), 4096), remote(receivedXml));
+      ended(t, "completed", SIZE);
+      assert.ok(t.effects.some((e) => e.type === "stop-sending"));
+    });
+
+    it("<received/> before the bytestream is even open -> unexpected-request (wait) + <out-of-order/>", () => {
+      const s: SessionState = { phase: "connecting", ctx: pushSender() };
       const t = transition(s, remote(receivedXml));
       unchanged(s, t);
       assertStanzaError(t.error, "unexpected-request", "wait", OUT_OF_ORDER);
@@ -210,9 +216,14 @@ describe("session transition", () => {
       assert.deepEqual(t.effects, [{ type: "stop-sending" }, ev(ctx, "interrupted", 4096, "peer closed the bytestream")]);
     });
 
-    it("session-terminate <success/> before all data -> interrupted, not completed", () => {
+    it("session-terminate <success/> overtaking the last acks -> completed (the receiver verified the hash)", () => {
       const t = transition(streaming(pushSender(), 4096), remote(terminateXml("success")));
-      ended(t, "interrupted", 4096);
+      ended(t, "completed", SIZE);
+    });
+
+    it("session-terminate <success/> before the bytestream opened -> interrupted, not completed", () => {
+      const t = transition({ phase: "connecting", ctx: pushSender() }, remote(terminateXml("success")));
+      ended(t, "interrupted", 0);
     });
 
     it("cancel while streaming: close IBB, terminate <cancel/>, stop sending", () => {

@@ -74,7 +74,10 @@ function onRemoteTerminate(state: SessionState, j: Jingle): Transition {
   const text = j.reason?.text ? `${condition}: ${j.reason.text}` : condition;
   const offset = offsetOf(state);
   if (condition === "success") {
-    if (ctx.sending && (state.phase === "confirming" || offset >= size(ctx))) return end(ctx, "completed", size(ctx), "peer confirmed");
+    // The File Receiver ends with <success/> only after it verified the whole file's hash. Its
+    // terminate can overtake the acks of our last blocks (one read carries both), so while
+    // streaming it still means "all received", not "ended early".
+    if (ctx.sending && (state.phase === "confirming" || state.phase === "streaming" || offset >= size(ctx))) return end(ctx, "completed", size(ctx), "peer confirmed");
     if (!ctx.sending && state.phase === "verifying") return { state, effects: [] }; // our own check decides
     return end(ctx, "interrupted", offset, "peer ended the session before all bytes were transferred");
   }
@@ -181,7 +184,8 @@ function step(state: SessionState, event: SessionEvent): Transition {
       if (j.action === "session-info") {
         // XEP-0234 §received: the File Receiver confirms the whole file.
         if (j.info?.name === "received" && ctx.sending) {
-          if (offsetOf(state) < size(ctx) && state.phase !== "confirming") return { state, effects: [], error: outOfOrder("received before all data was sent") };
+          // as with <success/>: <received/> may overtake the acks of our last blocks
+          if (state.phase !== "confirming" && state.phase !== "streaming") return { state, effects: [], error: outOfOrder(`received in ${state.phase}`) };
           return end(ctx, "completed", size(ctx), "peer confirmed");
         }
         const info = j.info ? parseFileInfo(j.info) : undefined;

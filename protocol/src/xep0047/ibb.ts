@@ -61,8 +61,13 @@ export function parseIbb(el: Element, maxBlockSize = MAX_BLOCK_SIZE): IbbPayload
       if (!DECIMAL.test(rawSeq) || Number(rawSeq) >= SEQ_MODULO) throw badRequest("seq must be 0..65535");
       const text = el.getText();
       // §2.2: data that is not valid base64 gets <bad-request/> "with a type of 'cancel'".
-      if (!BASE64.test(text) || text.length % 4 !== 0) throw new ProtocolError("cancel", "bad-request", "data is not valid base64");
+      // Node's decoder skips what is not base64, so the text is checked: canonical base64 (what
+      // every encoder writes) re-encodes to itself, which costs a quarter of the regex on a
+      // 43 KiB block; anything else still gets the regex, so the same texts pass as before.
       const data = Buffer.from(text, "base64");
+      if (data.toString("base64") !== text && (!BASE64.test(text) || text.length % 4 !== 0)) {
+        throw new ProtocolError("cancel", "bad-request", "data is not valid base64");
+      }
       if (data.length > maxBlockSize) throw notAcceptable(`block of ${data.length} bytes exceeds the negotiated ${maxBlockSize}`);
       return { kind: "data", sid, seq: Number(rawSeq), data };
     }
