@@ -526,6 +526,23 @@ describe("session transition", () => {
       assert.deepEqual(t3.effects, [{ type: "write", offset: N, data: Buffer.alloc(4096, 0x61) }]);
     });
 
+    it("we request: the sender's first data overtaking the answer to our open counts as the open's success", () => {
+      const ctx = context({ sending: false, contentName: "file-request", size: BIG, startOffset: N });
+      const t = ok(transition({ phase: "connecting", ctx }, data(0, 4096)));
+      assert.deepEqual(t.effects, [ev(ctx, "resumed", N), { type: "write", offset: N, data: Buffer.alloc(4096, 0x61) }]);
+      assert.equal(t.state.phase, "streaming");
+      const late = transition(t.state, { type: "ibb-opened" });
+      assert.equal(late.state, t.state, "the late answer changes nothing");
+      assert.deepEqual(late.effects, []);
+    });
+
+    it("data before our own push's bytestream opened is still refused (only the pull's sender may start early)", () => {
+      const s: SessionState = { phase: "connecting", ctx: pushReceiver() };
+      const t = transition(s, data(0, 10));
+      unchanged(s, t);
+      assert.equal(t.error?.condition, "unexpected-request");
+    });
+
     it("we serve a request (responder, File Sender) from N: senders='responder', sending starts at N", () => {
       const ctx = context({ role: "responder", sending: true, contentName: "file-request", size: BIG });
       const t1 = ok(transition({ phase: "pending", ctx }, { type: "accept", offset: N }));

@@ -238,6 +238,14 @@ function step(state: SessionState, event: SessionEvent): Transition {
         terminate(ctx, "failed-transport", describe(event.condition, event.text)),
       ]);
     case "ibb-data":
+      if (state.phase === "connecting" && ctx.role === "initiator" && !ctx.sending) {
+        // A pull: we opened the bytestream and the File Sender starts as soon as it accepted the
+        // open. Its first data can be parsed from the same read as its answer to our open, and so
+        // reach us before that answer is processed: data on our stream proves the open succeeded.
+        const opened = step(state, { type: "ibb-opened" });
+        const data = step(opened.state, event);
+        return { ...data, effects: [...opened.effects, ...data.effects] };
+      }
       if (state.phase === "verifying") return { state, effects: [], error: notAcceptable("more data than the announced size") };
       if (state.phase !== "streaming") return { state, effects: [], error: unexpectedRequest(`IBB data in ${state.phase}`) };
       return onData(state, event.seq, event.data);
