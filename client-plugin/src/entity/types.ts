@@ -1,19 +1,12 @@
 // The parts of an xmpp.js 0.14 client entity that we use, typed (xmpp.js ships no .d.ts).
 // Real interfaces rather than ambient ones so that they reach our packages' emitted .d.ts;
-// xmpp-types.d.ts types the JS modules in terms of these.
+// xmpp-types.d.ts types the JS modules in terms of these. What the component shares with the
+// client (middleware, iq caller/callee, JID, reconnect) is in @xft/protocol/xmppjs/types.ts.
 import type { EventEmitter } from "node:events";
 import type { Socket } from "node:net";
 import type { Element } from "ltx/lib/ltx.js";
-
-/** @xmpp/jid 0.14. Not the 0.13 JID class of the component: compare strings, never instanceof. */
-export interface Jid {
-  local: string;
-  domain: string;
-  resource: string;
-  toString(unescape?: boolean): string;
-  bare(): Jid;
-  equals(other: Jid): boolean;
-}
+import type * as Shared from "@xft/protocol/xmppjs/types.js";
+import type { Jid, Next } from "@xft/protocol/xmppjs/types.js";
 
 export type Status =
   | "offline" | "connecting" | "connect" | "opening" | "open" | "online"
@@ -45,57 +38,18 @@ export interface XmppEntity extends EventEmitter {
   hook(event: "close", handler: () => unknown): void;
 }
 
-/** @xmpp/middleware's context of an incoming stanza. */
-export interface IncomingContext {
-  stanza: Element;
-  entity: XmppEntity;
-  name: string;
-  id: string;
-  type: string;
-  from: Jid | null;
-  to: Jid | null;
-  local: string;
-  domain: string;
-  resource: string;
-}
-
-export type Next = () => Promise<unknown>;
-export type MiddlewareFn = (ctx: IncomingContext, next: Next) => unknown;
-
-export interface Middleware {
-  /** incoming stanzas; a handler's resolved Element is sent as the reply */
-  use<F extends MiddlewareFn>(fn: F): F;
-  /** outgoing stanzas */
-  filter<F extends MiddlewareFn>(fn: F): F;
-}
+export type IncomingContext = Shared.IncomingContext<XmppEntity>;
+export type { Next } from "@xft/protocol/xmppjs/types.js";
+export type MiddlewareFn = Shared.MiddlewareFn<XmppEntity>;
+export type Middleware = Shared.Middleware<XmppEntity>;
 
 export interface StreamFeatures {
   use(name: string, xmlns: string, handler: (ctx: IncomingContext, next: Next, feature: Element) => unknown): unknown;
 }
 
-export interface IqCaller {
-  /** sends an <iq/> (an id is added if missing); resolves with the result, rejects with a StanzaError */
-  request(stanza: Element, timeout?: number): Promise<Element>;
-  /** wraps `element` in <iq type="get"/>; resolves with the result's child of the same name and xmlns */
-  get(element: Element, to?: string, timeout?: number): Promise<Element | undefined>;
-  set(element: Element, to?: string, timeout?: number): Promise<Element | undefined>;
-}
-
-/** Return an Element (the result child), true (empty result), or throw / return an <error/>. */
-export type IqHandler = (ctx: IncomingContext & { element: Element }) => unknown;
-
-export interface IqCallee {
-  get(ns: string, name: string, handler: IqHandler): void;
-  set(ns: string, name: string, handler: IqHandler): void;
-}
-
-/** @xmpp/reconnect: on "disconnect", waits `delay` ms, then reconnects and reopens the stream. */
-export interface Reconnect extends EventEmitter {
-  delay: number;
-  start(): void;
-  stop(): void;
-  reconnect(): Promise<void>;
-}
+export type { IqCaller, Jid, Reconnect } from "@xft/protocol/xmppjs/types.js";
+export type IqHandler = Shared.IqHandler<XmppEntity>;
+export type IqCallee = Shared.IqCallee<XmppEntity>;
 
 /** A saslmechanisms mechanism (what saslmechanisms' Factory creates). Strings are byte strings. */
 export interface SaslMechanism {

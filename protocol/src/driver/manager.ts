@@ -36,7 +36,7 @@ export interface IncomingOffer {
   sid: string;
   from: string;
   file: FileDescription;
-  /** bytes of this file already on disk from an earlier interrupted transfer, if any */
+  /** takes the file into dir, continuing a partial download of the same file if dir holds one */
   accept(dir: string): Promise<Transfer>;
   decline(reason?: string): void;
 }
@@ -132,11 +132,6 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     await partial.prepare(offset);
     await this.initiate(session, "responder");
     return this.handle(session);
-  }
-
-  /** Sessions still running (for tests and shutdown). */
-  active(): TransferEvent[] {
-    return [...this.sessions.values()].filter((s) => s.state.phase !== "ended").map((s) => ({ type: "started", sid: s.state.ctx.sid, peer: s.state.ctx.peer, offset: 0 }));
   }
 
   /** The connection is gone: every running session is interrupted (resumable). */

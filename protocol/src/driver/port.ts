@@ -2,6 +2,7 @@
 // 0.14) and our component (xmpp.js 0.13) are adapted to it, so the engine is written once.
 import type { Element } from "ltx/lib/ltx.js";
 import { ProtocolError, parseStanzaError } from "../errors/stanza-error.js";
+import type { IqCallee, IqCaller, Middleware } from "../xmppjs/types.js";
 
 export interface XmppPort {
   /** our own address as the server knows it (full JID for a client, domain for a component) */
@@ -31,9 +32,9 @@ export interface XmppJsEntity {
     emit(event: string, ...args: unknown[]): boolean;
     on(event: string, fn: (...args: any[]) => void): unknown;
   };
-  iqCaller: { request(el: Element, timeout?: number): Promise<Element> };
-  iqCallee: { set(ns: string, name: string, handler: (ctx: { stanza: Element; element: Element }) => unknown): void };
-  middleware: { use(fn: (ctx: { stanza: Element }, next: () => unknown) => unknown): void };
+  iqCaller: Pick<IqCaller, "request">;
+  iqCallee: Pick<IqCallee<any>, "set">;
+  middleware: Pick<Middleware<any>, "use">;
 }
 
 export function xmppPortFrom({ entity, iqCaller, iqCallee, middleware }: XmppJsEntity): XmppPort {

@@ -1,7 +1,8 @@
 // Real files on disk for tests: random content, its sha-256, temp dirs that are removed.
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, rm, truncate, writeFile } from "node:fs/promises";
+import { META_SUFFIX, PART_SUFFIX, type PartialRecord } from "@xft/protocol";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
@@ -38,4 +39,16 @@ export async function listDir(dir: string): Promise<string[]> {
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Leaves in `dir` what a receiver that got the first `have` bytes of `src` from `peer` left
+ * behind, written with the engine's own record format (PART_SUFFIX / META_SUFFIX, PartialRecord).
+ */
+export async function seedPartial(src: string, dir: string, opts: { name: string; have: number; peer: string; size: number; sha256: string }): Promise<void> {
+  const target = join(dir, opts.name);
+  await copyFile(src, target + PART_SUFFIX);
+  await truncate(target + PART_SUFFIX, opts.have);
+  const record: PartialRecord = { version: 1, sid: "earlier", peer: opts.peer, name: opts.name, size: opts.size, sha256: opts.sha256, target };
+  await writeFile(target + META_SUFFIX, JSON.stringify(record));
 }

@@ -1,12 +1,12 @@
 // The engine through a real Prosody, driven in-process: resume from a partial file, pull, a
 // hash mismatch, a restarted receiver. Both ends are real accounts on a real server.
 import assert from "node:assert/strict";
-import { mkdir, readFile, stat, truncate, copyFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileTransfer, type FileTransfer, type TransferEvent } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { startProsody, type ProsodyServer } from "../harness/prosody.js";
-import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { listDir, randomFile, removeDir, seedPartial, sha256, tempDir } from "../helpers/files.js";
 
 function collect(ft: FileTransfer) {
   const events: TransferEvent[] = [];
@@ -52,11 +52,9 @@ describe("engine through Prosody", function () {
     await mkdir(inbox);
     // a receiver that was restarted after getting the first `have` bytes
     const have = 1_234_567;
-    await copyFile(src, join(inbox, "big.bin.xft-part"));
-    await truncate(join(inbox, "big.bin.xft-part"), have);
     const a = await login("alice");
     const b = await login("bob");
-    await writeFile(join(inbox, "big.bin.xft-part.json"), JSON.stringify({ version: 1, sid: "old", peer: a.jid, name: "big.bin", size, sha256: expected, target: join(inbox, "big.bin") }));
+    await seedPartial(src, inbox, { name: "big.bin", have, peer: a.jid, size, sha256: expected });
     const sender = fileTransfer(a.port);
     const receiver = fileTransfer(b.port);
     const sent = collect(sender);
@@ -89,9 +87,7 @@ describe("engine through Prosody", function () {
     const offered = await sender.send(b.jid, src);
     assert.equal((await offered.done).type, "declined");
     // bob has the first half from somewhere (an earlier interrupted transfer)
-    await copyFile(src, join(inbox, "pulled.bin.xft-part"));
-    await truncate(join(inbox, "pulled.bin.xft-part"), size / 2);
-    await writeFile(join(inbox, "pulled.bin.xft-part.json"), JSON.stringify({ version: 1, sid: "x", peer: a.jid, name: "pulled.bin", size, sha256: expected, target: join(inbox, "pulled.bin") }));
+    await seedPartial(src, inbox, { name: "pulled.bin", have: size / 2, peer: a.jid, size, sha256: expected });
     const got = collect(receiver);
     const pull = await receiver.request(a.jid, { sha256: expected, size, name: "pulled.bin" }, inbox);
     const done = await pull.done;
