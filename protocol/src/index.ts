@@ -10,3 +10,8 @@ export { transition } from "./session/transition.js";
 export * from "./driver/port.js";
 export * from "./driver/files.js";
 export * from "./driver/manager.js";
+export * from "./driver/sink.js";
+export * from "./ftrecovery/elements.js";
+export * from "./recovery/backoff.js";
+export * from "./recovery/sender.js";
+export * from "./recovery/retransfer.js";
