@@ -2,6 +2,7 @@
 import { xmppPortFrom, type XmppPort } from "@xft/protocol";
 import { createElement } from "ltx/lib/ltx.js";
 import { createClient } from "./entity/client.js";
+import { keepConnected, type ConnectionKeeper, type KeepConnectedOptions } from "./entity/keep-connected.js";
 
 export interface AccountOptions {
   jid: string;
@@ -9,13 +10,18 @@ export interface AccountOptions {
   /** xmpp://host:port; default: the JID's domain on port 5222 */
   service?: string;
   resource?: string;
+  /** reconnect by itself when the connection drops (backoff with jitter, resuming the stream
+   *  where the server allows); false: a drop is final. Default true. */
+  reconnect?: boolean | KeepConnectedOptions;
 }
 
 export interface Account {
   port: XmppPort;
-  /** our full JID after binding */
-  jid: string;
+  /** our full JID after binding (a new session after a reconnect may have a new resource) */
+  readonly jid: string;
   xmpp: ReturnType<typeof createClient>;
+  /** the reconnecting edge, when reconnect is on: what recovery waits on for "network back" */
+  network?: ConnectionKeeper;
   sendPresence(): Promise<void>;
   close(): Promise<void>;
 }
@@ -44,14 +50,26 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
   xmpp.on("error", () => undefined);
   const port = xmppPortFrom(xmpp);
   const address = await xmpp.start();
+  const network = opts.reconnect === false ? undefined : keepConnected(xmpp, opts.reconnect === true ? {} : opts.reconnect);
+  // A new session after a reconnect starts unavailable: without our presence again, messages to
+  // the bare JID (a sender's XEP-0353 propose) would not reach us. A resumed stream keeps it.
+  let available = false;
+  xmpp.on("online", () => {
+    if (available) xmpp.send(createElement("presence", {})).catch(() => undefined);
+  });
   return {
     port,
-    jid: String(address),
+    get jid() {
+      return xmpp.jid?.toString() ?? String(address);
+    },
     xmpp,
+    network,
     async sendPresence() {
+      available = true;
       await xmpp.send(createElement("presence", {}));
     },
     async close() {
+      network?.stop();
       await xmpp.stop().catch(() => undefined);
     },
   };

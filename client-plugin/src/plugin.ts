@@ -1,34 +1,122 @@
-// The client plugin: the shared engine plus what a user's client needs around it.
-// A factory with its dependencies passed in (xmpp.js style), usable on any xmpp.js entity.
-import { fileTransfer, type FileTransferOptions, type XmppPort } from "@xft/protocol";
+// The client plugin: the shared engine plus what a user's client needs around it: the sender's
+// automatic retransfer and offline forward (seed FIG. 1), the receiver's automatic reception
+// (FIG. 2), and prompts where an option is off. A factory with its dependencies passed in.
+import { EventEmitter } from "node:events";
+import {
+  bare, describeLocalFile, fileTransfer, makeRecipient, retransfer, type FileTransferOptions, type IncomingOffer,
+  type LocalFile, type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
+} from "@xft/protocol";
 import { DEFAULT_PREFERENCES, type Preferences } from "./prefs/preferences.js";
 import { answerProposals, createPeerResolver } from "./resolve-peer.js";
 
 export interface AutoTransferPluginOptions extends FileTransferOptions {
   /** answer XEP-0353 proposals with <proceed/> (the device is ready to take files) */
   acceptProposals?: (from: string) => boolean;
-  /**
-   * The user's recovery preferences in effect (stored ones merged with per-run overrides, see
-   * prefs/store.ts). Carried for the recovery logic; transfers do not act on them yet.
-   */
+  /** the user's preferences in effect: stored ones merged with per-run overrides (prefs/store.ts) */
   preferences?: Preferences;
+  /** the reconnecting connection (account.network); without it a dropped link is never "back" */
+  network?: RecoveryNetwork;
+  /** where received files and partial files live: needed for automatic reception */
+  downloadDir?: string;
+  /** the offline store, when none is set in the preferences (XEP-0030 discovery) */
+  findComponent?: () => Promise<string | undefined>;
+  /** ms a receiver pulls the rest of an interrupted download after its own reconnect; default 300 */
+  pullDelay?: number;
 }
 
+export type PluginEvents = {
+  /** an offer the plugin did not take by itself: the application accepts or declines it */
+  offer: [IncomingOffer];
+  /** a decision is the user's (auto-receive off for a continuation, or a sender's prompt) */
+  prompt: [{ kind: "continuation-offered" | "retry-send"; peer: string; name?: string; offset: number; reason: string }];
+  /** a continuation taken without asking (auto-receive) */
+  "auto-accepted": [IncomingOffer];
+};
+
+/** One XEP-0353 propose waits this long; the retransfer proposes again until confirm-timeout.
+ *  Short, because a receiver that just reconnected may not have sent its presence yet. */
+const LOCATE_ATTEMPT_MS = 3000;
+
+const offlineNetwork: RecoveryNetwork = { isOnline: () => true, reconnect: () => Promise.reject(new Error("no reconnecting connection")) };
+
 export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOptions = {}) {
-  const { preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, ...ftOptions } = options;
-  const ft = fileTransfer(port, ftOptions);
+  const { preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, network, downloadDir, findComponent, pullDelay = 300, ...ftOptions } = options;
+  // with a reconnecting connection a drop is not an interruption yet: the stream may resume
+  const ft = fileTransfer(port, { keepOnDisconnect: Boolean(network), ...ftOptions });
+  const events = new EventEmitter<PluginEvents>();
   const resolvePeer = createPeerResolver(port);
-  answerProposals(port, acceptProposals ?? (() => ft.listenerCount("offer") > 0));
-  return {
-    ft,
-    preferences,
-    resolvePeer,
-    /** resolves a bare JID to a device (XEP-0353), then offers the file */
-    async sendFile(to: string, path: string) {
-      const full = await resolvePeer(to);
-      return ft.send(full, path);
-    },
+  answerProposals(port, acceptProposals ?? (() => events.listenerCount("offer") > 0 || preferences.autoReceive));
+
+  // ---- receiver: FIG. 2 ---------------------------------------------------------------------
+  ft.on("offer", (offer) => void routeOffer(offer));
+  async function routeOffer(offer: IncomingOffer): Promise<void> {
+    const held = offer.continues && downloadDir ? await offer.heldIn(downloadDir).catch(() => 0) : 0;
+    if (offer.continues && held > 0) {
+      if (preferences.autoReceive && downloadDir) {
+        // step 204-205: a continuation of a file we hold part of, taken without asking
+        events.emit("auto-accepted", offer);
+        await offer.accept(downloadDir).catch(() => undefined);
+        return;
+      }
+      events.emit("prompt", {
+        kind: "continuation-offered", peer: offer.from, name: offer.file.name, offset: held,
+        reason: `${offer.from} offers the rest of ${offer.file.name} from byte ${held}; auto-receive is off`,
+      });
+    }
+    if (events.listenerCount("offer") > 0) events.emit("offer", offer);
+    else offer.decline("not accepting files");
+  }
+
+  // The receiver may recover first: after its own reconnect (a new session, so the stream did
+  // not resume), it pulls the rest of each interrupted download from the sender, marked as a
+  // continuation. If the sender re-offers at the same moment, the sender's offer wins (engine).
+  const interrupted = new Map<string, TransferEvent>();
+  ft.on("transfer-interrupted", (e) => {
+    if (!e.sending && e.sha256) interrupted.set(`${bare(e.peer)}|${e.sha256}`, e);
+  });
+  const forgetDownload = (e: TransferEvent) => {
+    if (!e.sending && e.sha256) interrupted.delete(`${bare(e.peer)}|${e.sha256}`);
   };
+  ft.on("transfer-started", forgetDownload);
+  ft.on("transfer-resumed", forgetDownload);
+  ft.on("transfer-completed", forgetDownload);
+  port.onOnline?.((resumed) => {
+    if (resumed || !preferences.autoReceive || !downloadDir) return;
+    setTimeout(() => {
+      for (const e of interrupted.values()) {
+        ft.request(e.peer, { sha256: e.sha256!, size: e.size ?? 0, name: e.name, continues: e.sid }, downloadDir).catch(() => undefined);
+      }
+    }, pullDelay).unref();
+  });
+
+  // ---- sender: FIG. 1 -----------------------------------------------------------------------
+  async function forward(request: { to: string; local: LocalFile; continues?: string }): Promise<void> {
+    const component = preferences.component ?? (await findComponent?.());
+    if (!component) throw new Error("no offline store: set the component preference or run one on your server");
+    const t = await ft.send(component, request.local.path, { local: request.local, extensions: [makeRecipient(bare(request.to))] });
+    const final = await t.done;
+    if (final.type !== "completed") throw new Error(`${final.type}: ${final.reason ?? ""}`);
+  }
+
+  /**
+   * Sends a file and keeps it going: interruptions are recovered as the preferences say
+   * (auto-retransfer, offline-forward, confirm-timeout). `done` settles with completed,
+   * stored-offline or failed; `resume()` is the manual retry after a prompt.
+   */
+  async function sendFile(to: string, path: string, opts: { continues?: string } = {}): Promise<Retransfer> {
+    const local = await describeLocalFile(path);
+    const r = retransfer(
+      { ft, network: network ?? offlineNetwork, locate: (jid) => resolvePeer(jid, Math.min(LOCATE_ATTEMPT_MS, preferences.confirmTimeout * 1000)), forward },
+      to,
+      local,
+      { autoRetransfer: preferences.autoRetransfer, offlineForward: preferences.offlineForward, confirmTimeout: preferences.confirmTimeout },
+      { continues: opts.continues },
+    );
+    r.on("prompt", (p) => events.emit("prompt", { kind: "retry-send", peer: to, name: local.name, offset: p.offset, reason: p.reason }));
+    return r;
+  }
+
+  return { ft, events, preferences, resolvePeer, sendFile };
 }
 
 export type AutoTransferPlugin = ReturnType<typeof autoTransferPlugin>;

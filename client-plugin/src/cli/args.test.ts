@@ -106,7 +106,7 @@ describe("xft arguments", () => {
       usage(["prefs", "get", "auto-receive=true"], /^usage: xft prefs get/);
       usage(["prefs"], /^usage: xft prefs get \| xft prefs set KEY=VALUE\.\.\.$/);
       usage(["prefs", "show"], /^usage: xft prefs get/);
-      usage(["frobnicate"], /^unknown command frobnicate \(send, receive, prefs\)$/);
+      usage(["frobnicate"], /^unknown command frobnicate \(send, resume, receive, prefs\)$/);
     });
 
     it("needs an account like the other commands", () => {

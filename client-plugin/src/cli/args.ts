@@ -15,6 +15,8 @@ export interface CommonOptions {
   json: boolean;
   blockSize?: number;
   window?: number;
+  /** seconds without progress before a transfer counts as interrupted */
+  stallTimeout?: number;
 }
 
 /** Per-run preference overrides from flags: only the flags given have a key. */
@@ -23,7 +25,8 @@ export interface OverrideOptions {
 }
 
 export type Command =
-  | ({ command: "send"; to: string; file: string } & CommonOptions & OverrideOptions)
+  /** send, or resume (a re-offer marked as continuing an earlier transfer: `continues`) */
+  | ({ command: "send"; to: string; file: string; continues?: string } & CommonOptions & OverrideOptions)
   | ({ command: "receive"; dir: string; count: number; timeout?: number } & CommonOptions & OverrideOptions)
   /** prints stored preferences merged with the overrides: what a send or receive would use */
   | ({ command: "prefs"; action: "get" } & CommonOptions & OverrideOptions)
@@ -31,7 +34,7 @@ export type Command =
   | ({ command: "prefs"; action: "set"; assignments: Partial<Preferences> } & CommonOptions)
   | { command: "help" };
 
-const VALUE_FLAGS = new Set(["--jid", "--password", "--service", "--dir", "--count", "--timeout", "--block-size", "--window"]);
+const VALUE_FLAGS = new Set(["--jid", "--password", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid"]);
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
 
 // Preference overrides: --NAME / --no-NAME for the booleans, --NAME VALUE for the others. The
@@ -100,13 +103,18 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     jid, password, service, json: flags.has("--json"),
     blockSize: flags.has("--block-size") ? positiveInt("--block-size", flags.get("--block-size"), 1, 32767) : undefined,
     window: flags.has("--window") ? positiveInt("--window", flags.get("--window"), 1, 256) : undefined,
+    stallTimeout: flags.has("--stall-timeout") ? positiveInt("--stall-timeout", flags.get("--stall-timeout"), 1, 86_400) : undefined,
   };
 
-  if (command === "send") {
-    if (rest.length !== 2) throw new UsageError("usage: xft send TO_JID FILE");
+  if (command === "send" || command === "resume") {
+    if (rest.length !== 2) throw new UsageError(`usage: xft ${command} TO_JID FILE`);
     const [to, file] = rest;
     if (!to.includes("@") && !to.includes(".")) throw new UsageError(`${to} is not a JID`);
-    return { command: "send", to, file, overrides, ...common };
+    const sid = flags.get("--sid");
+    if (sid !== undefined && !/^[\x21-\x7e]{1,64}$/.test(sid)) throw new UsageError("--sid must be 1 to 64 printable characters");
+    // a manual resume is an offer marked as a continuation, so that an auto-receiving peer takes it
+    const continues = command === "resume" ? sid ?? "manual-resume" : undefined;
+    return { command: "send", to, file, continues, overrides, ...common };
   }
   if (command === "receive") {
     if (rest.length !== 0) throw new UsageError("usage: xft receive --dir DIR [--count N] [--timeout S]");
@@ -117,7 +125,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     return { command: "receive", dir, count, timeout, overrides, ...common };
   }
   if (command === "prefs") return parsePrefs(rest, common, overrides);
-  throw new UsageError(`unknown command ${command} (send, receive, prefs)`);
+  throw new UsageError(`unknown command ${command} (send, resume, receive, prefs)`);
 }
 
 function parsePrefs(rest: string[], common: CommonOptions, overrides: Partial<Preferences>): Command {
@@ -145,7 +153,11 @@ function parsePrefs(rest: string[], common: CommonOptions, overrides: Partial<Pr
 
 export const HELP = `xft: self-recovering XMPP file transfer (Jingle File Transfer over In-Band Bytestreams)
 
-  xft send TO_JID FILE                          offer FILE; exits 0 when the receiver confirmed all of it
+  xft send TO_JID FILE                          offer FILE; recovers from interruptions as the preferences
+                                                say; exits 0 when the receiver confirmed all of it, or
+                                                the offline store holds all of it (stored-offline)
+  xft resume TO_JID FILE [--sid SID]            the manual retry after a prompt: offer FILE again as the
+                                                continuation of an interrupted transfer
   xft receive --dir DIR [--count N] [--timeout S]  accept N files into DIR; exits 0 when all are verified
   xft prefs get                                 print the preferences in effect, one KEY=VALUE per line
   xft prefs set KEY=VALUE...                    change the stored preferences (every device of the account sees them)
@@ -157,6 +169,7 @@ Options (also from the environment):
   --json               one JSON object per event on stdout (prefs: one object)
   --block-size N       largest IBB block in bytes (1..32767, default 32766)
   --window N           IBB blocks in flight (default 16)
+  --stall-timeout S    seconds without progress before a transfer counts as interrupted (default 30)
 
 Preferences (stored on the server in XEP-0049 private storage; these flags override them for one
 run of send, receive or prefs get, which then shows what a run with them would use):

@@ -1,6 +1,8 @@
 // How `xft` shows events: JSON lines with --json, a progress bar on a terminal, plain lines otherwise.
 export interface CliEvent {
-  type: "started" | "progress" | "interrupted" | "resumed" | "completed" | "stored-offline" | "failed";
+  type:
+    | "started" | "progress" | "interrupted" | "resumed" | "completed" | "failed"
+    | "prompt" | "forwarding" | "stored-offline" | "partial-rejected" | "summary";
   offset?: number;
   size?: number;
   sha256?: string;

@@ -15,16 +15,21 @@ import { createRenderer, type CliEvent } from "./render.js";
 
 const EXIT = { ok: 0, failed: 1, usage: 2, connect: 3 } as const;
 
-function wire(ft: FileTransfer, render: (e: CliEvent) => void, names: Map<string, string>) {
-  const toCli = (type: CliEvent["type"]) => (e: TransferEvent & { path?: string }) =>
-    render({ type, offset: e.offset, size: e.size, sha256: e.sha256, name: names.get(e.sid), path: e.path, peer: e.peer, reason: e.reason });
+function wire(ft: FileTransfer, render: (e: CliEvent) => void, names: Map<string, string>, opts: { only?: "sending" } = {}) {
+  const toCli = (type: CliEvent["type"]) => (e: TransferEvent & { path?: string }) => {
+    if (opts.only === "sending" && e.sending === false) return;
+    // a sender's own failures are told once, by the recovery's final outcome
+    if (opts.only === "sending" && type === "failed") return;
+    render({ type, offset: e.offset, size: e.size, sha256: e.sha256, name: names.get(e.sid) ?? e.name, path: e.path, peer: e.peer, reason: e.reason });
+  };
   ft.on("transfer-started", toCli("started"));
   ft.on("transfer-resumed", toCli("resumed"));
   ft.on("transfer-progress", toCli("progress"));
   ft.on("transfer-interrupted", toCli("interrupted"));
   ft.on("transfer-completed", toCli("completed"));
   ft.on("transfer-failed", toCli("failed"));
-  ft.on("transfer-declined", (e) => render({ type: "failed", offset: e.offset, size: e.size, peer: e.peer, reason: `declined: ${e.reason}` }));
+  if (opts.only !== "sending") ft.on("transfer-declined", (e) => render({ type: "failed", offset: e.offset, size: e.size, peer: e.peer, reason: `declined: ${e.reason}` }));
+  ft.on("partial-rejected", (e) => render({ type: "partial-rejected", offset: e.held, peer: e.peer, reason: e.reason }));
 }
 
 const warn = (message: string) => process.stderr.write(`xft: warning: ${message}\n`);
@@ -73,39 +78,59 @@ async function prefs(cmd: Extract<Command, { command: "prefs" }>, account: Accou
   }
 }
 
+/**
+ * send (and resume): the file goes to the receiver and recovers by itself as the preferences say.
+ * Exit 0 once the receiver confirmed all of it, or the offline store holds all of it, checked.
+ */
 async function send(cmd: Extract<Command, { command: "send" }>, account: Account, render: (e: CliEvent) => void): Promise<number> {
   const preferences = await effectivePreferences(account, cmd.overrides);
-  const plugin = autoTransferPlugin(account.port, { blockSize: cmd.blockSize, window: cmd.window, preferences });
+  const plugin = autoTransferPlugin(account.port, {
+    blockSize: cmd.blockSize, window: cmd.window, stallTimeout: cmd.stallTimeout, preferences, network: account.network,
+  });
   const names = new Map<string, string>();
-  wire(plugin.ft, render, names);
-  let peer: string;
-  try {
-    peer = await plugin.resolvePeer(cmd.to);
-  } catch (err: any) {
-    render({ type: "failed", offset: 0, reason: err?.message ?? String(err) });
-    return EXIT.failed;
-  }
-  const transfer = await plugin.ft.send(peer, cmd.file);
-  names.set(transfer.sid, cmd.file);
-  const final = await transfer.done;
-  return final.type === "completed" ? EXIT.ok : EXIT.failed;
+  wire(plugin.ft, render, names, { only: "sending" });
+  const r = await plugin.sendFile(cmd.to, cmd.file, { continues: cmd.continues });
+  r.on("session", (t) => names.set(t.sid, cmd.file));
+  r.on("forwarding", (e) => render({ type: "forwarding", offset: e.offset, name: cmd.file, reason: "the receiver did not confirm in time" }));
+  // a prompt is where a person decides (option off, or nobody confirmed): this run ends there,
+  // and `xft resume` is the retry, taken up from the receiver's byte
+  const prompted = new Promise<{ outcome: "failed"; offset: number; reason: string; reOffers: number }>((resolve) =>
+    plugin.events.once("prompt", (p) => {
+      render({ type: "prompt", offset: p.offset, name: cmd.file, peer: p.peer, reason: `${p.reason} (retry: xft resume ${cmd.to} ${cmd.file})` });
+      resolve({ outcome: "failed", offset: p.offset, reason: p.reason, reOffers: 0 });
+    }),
+  );
+  const final = await Promise.race([r.done, prompted]);
+  if (final.outcome === "stored-offline") render({ type: "stored-offline", offset: final.offset, name: cmd.file, reason: final.reason });
+  if (final.outcome === "failed") render({ type: "failed", offset: final.offset, name: cmd.file, reason: final.reason });
+  render({ type: "summary", name: cmd.file, reason: `${final.outcome}; re-offers: ${final.reOffers}` });
+  return final.outcome === "failed" ? EXIT.failed : EXIT.ok;
 }
 
 async function receive(cmd: Extract<Command, { command: "receive" }>, account: Account, render: (e: CliEvent) => void): Promise<number> {
   await mkdir(cmd.dir, { recursive: true });
   const preferences = await effectivePreferences(account, cmd.overrides);
-  const plugin = autoTransferPlugin(account.port, { blockSize: cmd.blockSize, window: cmd.window, acceptProposals: () => true, preferences });
+  const plugin = autoTransferPlugin(account.port, {
+    blockSize: cmd.blockSize, window: cmd.window, stallTimeout: cmd.stallTimeout, acceptProposals: () => true, preferences,
+    network: account.network, downloadDir: cmd.dir,
+  });
   const names = new Map<string, string>();
   wire(plugin.ft, render, names);
   let completed = 0;
   return new Promise<number>((resolve) => {
-    plugin.ft.on("offer", (offer) => {
+    plugin.events.on("prompt", (p) => render({ type: "prompt", offset: p.offset, name: p.name, peer: p.peer, reason: p.reason }));
+    plugin.events.on("auto-accepted", (offer) => names.set(offer.sid, offer.file.name ?? ""));
+    plugin.events.on("offer", async (offer) => {
       names.set(offer.sid, offer.file.name ?? "");
+      // running `xft receive` accepts new files; continuing one is the auto-receive option's
+      // call (FIG. 2, step 203): off, the continuation is declined after the prompt
+      if (offer.continues && (await offer.heldIn(cmd.dir).catch(() => 0)) > 0) return offer.decline("auto-receive is off");
       offer.accept(cmd.dir).catch((err) => render({ type: "failed", reason: `cannot accept: ${err?.message ?? err}` }));
     });
     plugin.ft.on("transfer-completed", () => {
       if (++completed >= cmd.count) resolve(EXIT.ok);
     });
+    // an interrupted download waits for its continuation; a failed one ends the run
     plugin.ft.on("transfer-failed", () => resolve(EXIT.failed));
     if (cmd.timeout) setTimeout(() => {
       render({ type: "failed", reason: `timeout: ${completed}/${cmd.count} files after ${cmd.timeout} s` });

@@ -364,6 +364,37 @@ describe("stream management (XEP-0198) in our client, against a scripted server"
     assert.deepEqual(events.fail, []);
   });
 
+  it("abandons a resumed stream that never answers its first <r/> (Prosody 0.12 after a mid-stanza cut)", async () => {
+    const { xmpp, sm, conn, events } = await start({ requestAckEvery: 1000, requestAckAfter: 60_000, resumeAckTimeout: 200 });
+    const id = conn.session!.id;
+    conn.answerR = false;
+    await xmpp.send(message(0));
+    await conn.next((el) => el.attrs.id === "m0");
+    const next = server.nextConn();
+    conn.socket.destroy();
+    await once(xmpp, "disconnect");
+    void xmpp.reconnect.reconnect();
+    const conn2 = await next;
+    await conn2.next((el) => el.is("resume", NS_SM), "<resume/>");
+    conn2.session = server.sessions.get(id);
+    conn2.answerR = false; // the server swallows everything after <resumed/>
+    const gone = once(xmpp, "disconnect");
+    conn2.write(conn2.sm("resumed", { previd: id, h: "0" }));
+    const r = await conn2.next((el) => el.is("r", NS_SM), "the probe");
+    assert.ok(conn2.received.indexOf(r) < conn2.received.findIndex((el) => el.attrs.id === "m0"), "the probe goes before the re-sent queue");
+    await gone;
+    assert.deepEqual(events.timeout, [{ reason: "resume-unacked", unacked: 1 }]);
+    assert.equal(sm.id, "", "not resumed again");
+    // the next connection binds a new session and reports the stanza as lost
+    const next3 = server.nextConn();
+    const online = once(xmpp, "online");
+    void xmpp.reconnect.reconnect();
+    const conn3 = await next3;
+    await online;
+    assert.ok(!conn3.received.some((el) => el.is("resume", NS_SM)), "no <resume/> on the third connection");
+    assert.deepEqual(events.fail.map(([s, why]) => [ids(s), why]), [[["m0"], "the resumed stream did not answer"]]);
+  });
+
   it("falls back to a new session when resumption fails, and lists the stanzas never acked", async () => {
     const { xmpp, sm, conn, events } = await start({ requestAckEvery: 1000, requestAckAfter: 60_000 });
     conn.answerR = false;
@@ -432,6 +463,6 @@ describe("stream management (XEP-0198) in our client, against a scripted server"
     assert.throws(() => smOptions({ requestAckEvery: 0 }), RangeError);
     assert.throws(() => smOptions({ maxUnacked: 1.5 }), RangeError);
     assert.throws(() => createClient({ service: server.service, streamManagement: { ackTimeout: -1 } }), RangeError);
-    assert.deepEqual(smOptions(), { resume: true, requestAckEvery: 50, requestAckAfter: 1000, ackTimeout: 60_000, maxUnacked: 10_000 });
+    assert.deepEqual(smOptions(), { resume: true, requestAckEvery: 50, requestAckAfter: 1000, ackTimeout: 60_000, maxUnacked: 10_000, resumeAckTimeout: 3000 });
   });
 });

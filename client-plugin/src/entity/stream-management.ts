@@ -41,6 +41,11 @@ export interface StreamManagementOptions {
   /** unacked stanzas kept for re-sending; one more and the connection counts as dead, as with
    *  ackTimeout; default 10000 */
   maxUnacked?: number;
+  /** ms for the server to answer the <r/> we send right after <resumed/>. No answer: the resumed
+   *  stream is broken (Prosody 0.12 feeds the new connection into the old connection's XML
+   *  parser, which a connection that died mid-stanza left inside that stanza), so the session is
+   *  abandoned and the next connect binds a new one; 0: never; default 3000 */
+  resumeAckTimeout?: number;
 }
 
 const DEFAULTS = {
@@ -49,6 +54,7 @@ const DEFAULTS = {
   requestAckAfter: 1000,
   ackTimeout: 60_000,
   maxUnacked: 10_000,
+  resumeAckTimeout: 3000,
 } satisfies StreamManagementOptions;
 
 /** Options with defaults, bounds checked (a bad value is a programming error: thrown at creation). */
@@ -65,6 +71,7 @@ export function smOptions(options: StreamManagementOptions = {}): Required<Omit<
   check("requestAckAfter", 1);
   check("ackTimeout", 0);
   check("maxUnacked", 1);
+  check("resumeAckTimeout", 0);
   return o;
 }
 
@@ -90,7 +97,8 @@ export interface InvalidAck {
  *   the replacement session is online (so they can be sent again at once), or on "offline".
  * - "invalid-ack" (InvalidAck): the server sent an 'h' that cannot be right (a server bug): it is
  *   ignored, the stream goes on
- * - "timeout" ({ reason, unacked }): no ack in time or too many unacked; the socket is destroyed
+ * - "timeout" ({ reason, unacked }): no ack in time or too many unacked; the socket is destroyed.
+ *   reason "resume-unacked": a resumed stream that never answered; the session is abandoned too
  */
 export interface StreamManagement extends EventEmitter {
   /** SM is on for the current stream (after <enabled/> or <resumed/>) */
@@ -149,6 +157,8 @@ class SessionManager extends EventEmitter implements StreamManagement {
   private sinceRequest = 0;
   private requestTimer?: NodeJS.Timeout;
   private ackTimer?: NodeJS.Timeout;
+  /** running from <resumed/> until the first <a/> on the resumed stream */
+  private probeTimer?: NodeJS.Timeout;
   /** <r/> sent and <a/> received on this stream: the n-th <a/> answers the n-th <r/> (§4) */
   private requests = 0;
   private answers = 0;
@@ -291,7 +301,8 @@ class SessionManager extends EventEmitter implements StreamManagement {
 
   private onAck(el: Element): void {
     clearTimeout(this.ackTimer); // any <a/> shows the connection is alive
-    this.ackTimer = undefined;
+    clearTimeout(this.probeTimer);
+    this.ackTimer = this.probeTimer = undefined;
     const h = this.parseH(el);
     if (h === undefined) return;
     this.ack(h, "a"); // an impossible 'h' changes nothing (and is reported)
@@ -337,6 +348,12 @@ class SessionManager extends EventEmitter implements StreamManagement {
     this.sinceRequest = 0;
     const resend = [...this.items];
     for (const stanza of resend) this.resending.add(stanza);
+    // Probe the resumed stream before anything else: its answer comes after one round trip,
+    // however long the re-sent queue is.
+    this.sendRequest();
+    if (this.options.resumeAckTimeout) {
+      this.probeTimer = setTimeout(() => this.dead("resume-unacked"), this.options.resumeAckTimeout).unref();
+    }
     // §5: stanzas the server did not handle are sent again, before anything new
     if (resend.length) this.entity.sendMany(resend).catch(() => undefined);
     this.entity._ready(true);
@@ -385,8 +402,13 @@ class SessionManager extends EventEmitter implements StreamManagement {
 
   /** The server does not ack: the connection is as good as dead. Destroying the socket (not
    *  closing the stream, which would end the session) leaves the session resumable. */
-  private dead(reason: "ack-timeout" | "queue-full"): void {
+  private dead(reason: "ack-timeout" | "queue-full" | "resume-unacked"): void {
     this.emit("timeout", { reason, unacked: this.items.length });
+    // resuming a stream that did not work once would resume the same broken one
+    if (reason === "resume-unacked") {
+      this.id = "";
+      this.lostReason ||= "the resumed stream did not answer";
+    }
     this.entity.socket?.destroy();
   }
 
@@ -402,7 +424,8 @@ class SessionManager extends EventEmitter implements StreamManagement {
     this.counting = false;
     clearTimeout(this.requestTimer);
     clearTimeout(this.ackTimer);
-    this.requestTimer = this.ackTimer = undefined;
+    clearTimeout(this.probeTimer);
+    this.requestTimer = this.ackTimer = this.probeTimer = undefined;
     for (const waiter of this.ackWaiters.splice(0)) waiter.reject(new Error("stream management stopped"));
     this.requests = this.answers = 0;
   }

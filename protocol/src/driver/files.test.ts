@@ -323,12 +323,22 @@ describe("driver/files", () => {
       await writeFile(path, content);
       const local = await describeLocalFile(path);
       const lengths = checkpointLengths(content.length);
-      assert.equal(lengths.length, CHECKPOINTS - 1, "one per 1/16 of the file, the whole file's hash being the last");
+      const step = Math.ceil(content.length / CHECKPOINTS);
+      const even = lengths.filter((l) => l % step === 0);
+      assert.equal(even.length, CHECKPOINTS - 1, "one per 1/16 of the file, the whole file's hash being the last");
+      const early = lengths.filter((l) => l < step);
+      assert.deepEqual(early, early.map((_, i) => 65536 * 2 ** i), "doubling from 64 KiB below the first step");
+      assert.ok(early.length >= 1 && early.at(-1)! * 2 >= step);
       assert.deepEqual(local.checkpoints.map((c) => c.length), lengths);
       for (const c of local.checkpoints) assert.equal(c.sha256, sha256(content.subarray(0, c.length)), `prefix ${c.length}`);
       assert.equal(local.sha256, sha256(content));
       assert.deepEqual(checkpointLengths(64 * 1024), [], "no checkpoint in a file of one step");
       assert.deepEqual(checkpointLengths(200 * 1024), [65536, 131072, 196608], "at least 64 KiB apart");
+      const GiB = 1024 ** 3;
+      const big = checkpointLengths(GiB);
+      assert.deepEqual(big.slice(0, 10), Array.from({ length: 10 }, (_, i) => 65536 * 2 ** i), "64 KiB .. 32 MiB, then every 64 MiB");
+      assert.equal(big.length, 10 + 15);
+      assert.ok(big.length <= 64, "within what a receiver reads (MAX_CHECKPOINTS)");
     });
 
     it("PartialFile.prefixSha256 hashes the first bytes held, including bytes not yet flushed", async () => {

@@ -30,14 +30,21 @@ export interface LocalFile {
   checkpoints: Checkpoint[];
 }
 
-/** Checkpoints per file: a receiver checks at most 1/CHECKPOINTS of the file less than it holds. */
+/** Evenly spaced checkpoints per file: past the first 1/CHECKPOINTS, a receiver checks at most
+ *  that much less than it holds. */
 export const CHECKPOINTS = 16;
 const MIN_CHECKPOINT_STEP = 64 * 1024;
 
-/** Prefix lengths at which describeLocalFile records a checkpoint. */
+/**
+ * Prefix lengths at which describeLocalFile records a checkpoint: doubling from 64 KiB up to the
+ * even step (size/16), then every step. The receiver resumes at the byte it holds once any
+ * checkpoint at or below it verifies, so an early interruption (the first 1/16 of a large file)
+ * must have a checkpoint close below it too, or it would start again at 0.
+ */
 export function checkpointLengths(size: number): number[] {
   const step = Math.max(MIN_CHECKPOINT_STEP, Math.ceil(size / CHECKPOINTS));
   const lengths: number[] = [];
+  for (let l = MIN_CHECKPOINT_STEP; l < step && l < size; l *= 2) lengths.push(l);
   for (let l = step; l < size; l += step) lengths.push(l);
   return lengths;
 }

@@ -117,6 +117,9 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   private readonly hosted = new Map<string, LocalFile>();
   readonly options: Required<FileTransferOptions>;
   private watchdog?: NodeJS.Timeout;
+  /** file bytes handed to the link and written to sinks, over all sessions: what was sent or
+   *  received more than once is these minus the file sizes */
+  readonly stats = { bytesSent: 0, bytesReceived: 0 };
 
   constructor(private readonly port: XmppPort, options: FileTransferOptions = {}) {
     super();
@@ -504,6 +507,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
         this.port.request(this.iq(ctx.peer, makeClose(ctx.transport.sid)), this.timeoutMs()).catch(() => undefined);
         return;
       case "write":
+        this.stats.bytesReceived += effect.data.length;
         await session.partial!.write(effect.offset, effect.data);
         this.progress(session, effect.offset + effect.data.length);
         return;
@@ -554,16 +558,20 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const abort = new AbortController();
     session.abort = abort;
     const { sid, blockSize, stanza } = ctx.transport;
+    const stats = this.stats;
     const sendBlock =
       stanza === "message"
-        ? (seq: number, data: Buffer) => this.port.send(xml("message", { to: ctx.peer }, makeData(sid, seq, data)))
-        : (seq: number, data: Buffer) => this.port.request(this.iq(ctx.peer, makeData(sid, seq, data)), this.timeoutMs()).then(() => undefined);
+        ? (seq: number, data: Buffer) => ((stats.bytesSent += data.length), this.port.send(xml("message", { to: ctx.peer }, makeData(sid, seq, data))))
+        : (seq: number, data: Buffer) => ((stats.bytesSent += data.length), this.port.request(this.iq(ctx.peer, makeData(sid, seq, data)), this.timeoutMs()).then(() => undefined));
     pump({
       blocks: readBlocks(local.path, offset, blockSize, local.size),
       startOffset: offset,
       window: stanza === "message" ? 1 : this.options.window,
       sendBlock,
-      onAcked: (o) => this.progress(session, o),
+      onAcked: (o) => {
+        this.progress(session, o);
+        void this.dispatch(session, { type: "acked", offset: o });
+      },
       signal: abort.signal,
     }).then((r) =>
       this.dispatch(session, r.ok ? { type: "send-done", offset: r.offset } : { type: "send-failed", offset: r.offset, condition: r.error.condition, errorType: r.error.errorType, text: r.error.text }),

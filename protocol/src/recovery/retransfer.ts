@@ -81,8 +81,11 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
     private readonly local: LocalFile,
     private readonly options: RecoveryOptions,
     private readonly extensions: Element[] = [],
+    /** a manual resume of an earlier run: the first offer already says it continues this sid */
+    continues?: string,
   ) {
     super();
+    this.lastSid = continues;
     this.clock = deps.clock ?? systemClock;
     this.done = new Promise((resolve) => (this.settle = resolve));
   }
@@ -191,7 +194,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
     try {
       const full = await this.deps.locate(this.to);
       if (isReOffer && this.state.phase !== "re-offering") return; // timed out meanwhile
-      transfer = await this.deps.ft.send(full, this.local.path, { local: this.local, continues: isReOffer ? this.lastSid : undefined, extensions: this.extensions });
+      transfer = await this.deps.ft.send(full, this.local.path, { local: this.local, continues: this.lastSid, extensions: this.extensions });
     } catch (err: any) {
       return this.notReached(isReOffer, String(err?.message ?? err));
     }
@@ -220,7 +223,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
       this.lastSid ??= transfer.sid;
       return this.apply({ type: "interrupted", offset: final.offset, reason: final.reason ?? "interrupted" });
     }
-    if (final.type === "declined" && this.state.phase === "re-offering") return this.apply({ type: "declined", reason: `declined: ${final.reason ?? ""}` });
+    if (final.type === "declined" && this.state.phase === "re-offering") return this.apply({ type: "declined", reason: `declined: ${(final.reason ?? "").replace(/^decline: /, "")}` });
     this.apply({ type: "give-up", reason: final.type === "declined" ? `declined: ${final.reason ?? ""}` : final.reason ?? final.type });
   }
 
@@ -249,6 +252,6 @@ function bareOf(jid: string): string {
   return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }
 
-export function retransfer(deps: RetransferDeps, to: string, local: LocalFile, options: RecoveryOptions, extensions?: Element[]): Retransfer {
-  return new Retransfer(deps, to, local, options, extensions).start();
+export function retransfer(deps: RetransferDeps, to: string, local: LocalFile, options: RecoveryOptions, more: { extensions?: Element[]; continues?: string } = {}): Retransfer {
+  return new Retransfer(deps, to, local, options, more.extensions, more.continues).start();
 }

@@ -55,7 +55,7 @@ const terminateXml = (condition: string, text?: string) =>
 const receivedXml = `<jingle xmlns='${NS_JINGLE}' action='session-info' sid='${SID}'><received xmlns='${NS_JINGLE_FT}' creator='initiator' name='a-file-offer'/></jingle>`;
 
 function ev(ctx: SessionContext, type: TransferEvent["type"], offset: number, reason?: string): SessionEffect {
-  return { type: "emit", event: { type, sid: ctx.sid, peer: ctx.peer, offset, size: ctx.file.size, sha256: SHA, reason } };
+  return { type: "emit", event: { type, sid: ctx.sid, peer: ctx.peer, sending: ctx.sending, name: ctx.file.name, offset, size: ctx.file.size, sha256: SHA, reason } };
 }
 function terminateEffect(ctx: SessionContext, condition: string, text?: string): SessionEffect {
   return { type: "send-jingle", jingle: { action: "session-terminate", sid: ctx.sid, contents: [], reason: { condition: condition as never, text } } };
@@ -98,6 +98,16 @@ describe("session transition", () => {
       const t4 = ok(transition(t3.state, remote(receivedXml)));
       ended(t4, "completed", SIZE);
       assert.deepEqual(t4.effects, [{ type: "stop-sending" }, ev(ctx, "completed", SIZE, "peer confirmed")]);
+    });
+
+    it("acks move the sender's offset, so an interruption reports the byte the receiver confirmed", () => {
+      const ctx = { ...pushSender(), startOffset: 0 };
+      const t1 = ok(transition(streaming(ctx, 0, 3), { type: "acked", offset: 65532 }));
+      assert.deepEqual(t1.effects, []);
+      const stale = ok(transition(t1.state, { type: "acked", offset: 100 }));
+      assert.equal((stale.state as { offset: number }).offset, 65532, "a late, lower ack does not move it back");
+      const lost = ok(transition(stale.state, { type: "link-lost", reason: "stalled" }));
+      ended(lost, "interrupted", 65532);
     });
 
     it("the XEP-0234 <received/> example (session-info) completes a confirming sender", () => {

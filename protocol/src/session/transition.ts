@@ -31,7 +31,7 @@ function terminate(ctx: SessionContext, condition: ReasonCondition, text?: strin
 function emit(ctx: SessionContext, type: TransferEventType, offset: number, reason?: string): SessionEffect {
   return {
     type: "emit",
-    event: { type, sid: ctx.sid, peer: ctx.peer, offset, size: ctx.file.size, sha256: sha256Of(ctx.file.hashes), reason },
+    event: { type, sid: ctx.sid, peer: ctx.peer, sending: ctx.sending, name: ctx.file.name, offset, size: ctx.file.size, sha256: sha256Of(ctx.file.hashes), reason },
   };
 }
 
@@ -205,7 +205,9 @@ function step(state: SessionState, event: SessionEvent): Transition {
     }
     case "initiate-failed":
       if (state.phase !== "initiating") return { state, effects: [] };
-      return end(ctx, UNREACHABLE_CONDITIONS.has(event.condition) ? "interrupted" : "failed", ctx.startOffset, describe(event.condition, event.text));
+      // <conflict/> (XEP-0166 tie-break): the peer's own session for this file won; ours is not
+      // a failure of the transfer, which goes on in that session
+      return end(ctx, UNREACHABLE_CONDITIONS.has(event.condition) || event.condition === "conflict" ? "interrupted" : "failed", ctx.startOffset, describe(event.condition, event.text));
     case "accept": {
       if (state.phase !== "pending") return { state, effects: [] };
       if (event.offset > size(ctx)) return end(ctx, "failed", 0, `range offset ${event.offset} beyond size`, [terminate(ctx, "failed-application", "bad range")]);
@@ -255,6 +257,10 @@ function step(state: SessionState, event: SessionEvent): Transition {
         return end(ctx, "interrupted", state.offset, "bytestream closed before all bytes arrived");
       }
       return { state, effects: [] };
+    case "acked":
+      // the sender's offset is what the receiver confirmed, so an interruption reports that byte
+      if (state.phase !== "streaming" || !ctx.sending || event.offset <= state.offset) return { state, effects: [] };
+      return { state: { ...state, offset: event.offset }, effects: [] };
     case "send-done":
       if (state.phase !== "streaming" || !ctx.sending) return { state, effects: [] };
       return { state: { phase: "confirming", ctx, offset: event.offset }, effects: [{ type: "close-ibb" }] };

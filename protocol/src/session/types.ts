@@ -44,6 +44,8 @@ export type SessionEvent =
   | { type: "ibb-open-failed"; condition: string; text?: string }
   | { type: "ibb-data"; seq: number; data: Buffer }
   | { type: "ibb-closed" }
+  /** the File Receiver acknowledged our bytes up to `offset` (the pump's contiguous acks) */
+  | { type: "acked"; offset: number }
   | { type: "send-done"; offset: number }
   | { type: "send-failed"; offset: number; condition: string; errorType?: string; text?: string }
   | { type: "verified"; ok: boolean; detail: string }
@@ -55,6 +57,9 @@ export interface TransferEvent {
   type: TransferEventType;
   sid: string;
   peer: string;
+  /** true: we are the File Sender of this session */
+  sending?: boolean;
+  name?: string;
   offset: number;
   size?: number;
   sha256?: string;

@@ -86,6 +86,8 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     const [c2sPort, s2sPort, componentPort, httpPort] = await freePorts(4);
     const config = renderTemplate(template, {
       XFT_DIR: dir,
+      // XFT_PROSODY_LOG_LEVEL=debug: every stanza in prosody.log, to read a failing test's story
+      XFT_PROSODY_LOG_LEVEL: /^(debug|info|warn|error)$/.test(process.env.XFT_PROSODY_LOG_LEVEL ?? "") ? process.env.XFT_PROSODY_LOG_LEVEL! : "info",
       XFT_HOST: host,
       XFT_INTERFACE: LOOPBACK,
       XFT_C2S_PORT: c2sPort,
