@@ -6,10 +6,12 @@ import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import { WRITE_BEHIND } from "@xft/protocol";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "@xft/client-plugin/prefs/preferences.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { accountEnv, runXft } from "../helpers/cli.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 
 const MiB = 1024 * 1024;
@@ -232,6 +234,35 @@ for (const smacks of [true, false]) {
       const final = await r.done;
       assert.equal(final.outcome, "failed");
       assert.match(final.reason, /declined/);
+    });
+
+    it("a receiver process killed mid-transfer and started again: continues from its partial file on disk", async () => {
+      const size = 24 * MiB;
+      const src = join(work, "killed.bin");
+      const expected = await randomFile(src, size);
+      const inbox = join(work, "inbox");
+      const bobEnv = accountEnv(`bob@${server.host}`, "bobpass", server.service);
+      const receive = () => runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "100", "--auto-receive", "--stall-timeout", "4"], bobEnv);
+      const first = receive();
+      await first.ready();
+      const alice = await peer("alice");
+      const r = await alice.plugin.sendFile(`bob@${server.host}`, src);
+      await first.waitFor((e) => e.type === "progress" && e.offset > 4 * MiB);
+      first.child.kill("SIGKILL"); // no goodbye: the partial file stays as the write-behind left it
+      await first.exit;
+      const second = receive();
+      await second.ready();
+      const resumed = await second.waitFor((e) => e.type === "resumed" || e.type === "started");
+      assert.equal(resumed.type, "resumed", "the new process continued the partial file");
+      assert.ok(resumed.offset > 0);
+      const final = await r.done;
+      assert.equal(final.outcome, "completed", final.reason);
+      assert.equal(await second.exit, 0, second.stderr());
+      assert.equal(await sha256(join(inbox, "killed.bin")), expected);
+      const resent = alice.plugin.ft.stats.bytesSent - size;
+      // the killed process lost what was in flight plus what its write-behind had not flushed
+      assert.ok(resent <= WINDOW_BYTES + WRITE_BEHIND, `re-sent ${resent} bytes`);
+      assert.ok(final.reOffers >= 1);
     });
 
     // Only a new session makes the receiver pull (a resumed stream just goes on).
