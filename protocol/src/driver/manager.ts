@@ -38,10 +38,14 @@ export interface FileTransferOptions {
    * a new session (not resumed) interrupts them. Only for entities that do reconnect.
    */
   keepOnDisconnect?: boolean;
+  /** send the peer a directed presence when a session starts, so that its server tells us when
+   *  it goes offline (RFC 6121 §4.6): a receiver waiting for data learns at once that the sender
+   *  is gone, instead of after stallTimeout; default true */
+  directedPresence?: boolean;
 }
 
 export const DEFAULTS = {
-  blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false,
+  blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false, directedPresence: true,
 };
 
 /** An incoming offer waiting for a decision (XEP-0234 §offering: the responder accepts or declines). */
@@ -133,6 +137,9 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     port.onDisconnect?.((reason) => {
       if (!this.options.keepOnDisconnect) this.connectionLost(reason);
     });
+    port.onPresence?.((p) => {
+      if (p.attrs.type === "unavailable") this.peerGone(String(p.attrs.from ?? ""));
+    });
     // a new session, not a resumed stream: whatever was in flight on the old one is gone
     port.onOnline?.((resumed) => {
       if (!resumed) this.connectionLost("connection lost: the stream was not resumed");
@@ -209,6 +216,13 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       const { phase } = s.state;
       if (phase !== "connecting" && phase !== "streaming" && phase !== "confirming") continue;
       if (now - s.lastActivity > limit) void this.dispatch(s, { type: "link-lost", reason: `stalled: no progress for ${this.options.stallTimeout} s` });
+    }
+  }
+
+  /** The peer's device went offline (its unavailable presence): its sessions are interrupted. */
+  private peerGone(peer: string): void {
+    for (const s of this.sessions.values()) {
+      if (s.state.phase !== "ended" && s.state.ctx.peer === peer) void this.dispatch(s, { type: "link-lost", reason: "peer went offline" });
     }
   }
 
@@ -526,6 +540,9 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   }
 
   private announce(session: Session, event: TransferEvent): void {
+    if ((event.type === "started" || event.type === "resumed") && this.options.directedPresence) {
+      this.port.send(xml("presence", { to: session.state.ctx.peer })).catch(() => undefined);
+    }
     const withPath = session.savedAs ? { ...event, path: session.savedAs } : event;
     this.emit(`transfer-${event.type}` as "transfer-started", withPath);
     if (session.state.phase === "ended") {

@@ -13,6 +13,8 @@ export interface XmppPort {
   /** handles IQ sets whose child is {ns}name; resolve to a result payload or nothing, throw ProtocolError for an error reply */
   onIqSet(ns: string, name: string, handler: (iq: Element, child: Element) => Promise<Element | void>): void;
   onMessage(handler: (message: Element) => void): void;
+  /** presence stanzas addressed to us (a peer's unavailable presence ends its sessions) */
+  onPresence?(handler: (presence: Element) => void): void;
   /** the connection is gone (socket closed); running sessions are interrupted */
   onDisconnect?(handler: (reason: string) => void): void;
   /** the entity is online again: `resumed` true when XEP-0198 resumed the old stream (nothing
@@ -82,6 +84,12 @@ export function xmppPortFrom({ entity, iqCaller, iqCallee, middleware }: XmppJsE
     onMessage(handler) {
       middleware.use((ctx, next) => {
         if (ctx.stanza.name === "message") handler(ctx.stanza);
+        return next();
+      });
+    },
+    onPresence(handler) {
+      middleware.use((ctx, next) => {
+        if (ctx.stanza.name === "presence") handler(ctx.stanza);
         return next();
       });
     },

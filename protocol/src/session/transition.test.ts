@@ -208,14 +208,21 @@ describe("session transition", () => {
       });
     }
 
-    it("send-failed with item-not-found -> failed, with session-terminate failed-transport", () => {
+    it("send-failed with item-not-found -> interrupted: the receiver lost the bytestream (restart, its own disconnect), a continuation can go on", () => {
       const ctx = pushSender();
       const t = transition(streaming(ctx, 0), { type: "send-failed", offset: 4096, condition: "item-not-found", errorType: "cancel", text: "no such stream" });
+      ended(t, "interrupted", 4096);
+      assert.deepEqual(t.effects, [{ type: "stop-sending" }, ev(ctx, "interrupted", 4096, "item-not-found: no such stream")]);
+    });
+
+    it("send-failed with another error (not-acceptable) -> failed, with session-terminate failed-transport", () => {
+      const ctx = pushSender();
+      const t = transition(streaming(ctx, 0), { type: "send-failed", offset: 4096, condition: "not-acceptable", errorType: "cancel", text: "no" });
       ended(t, "failed", 4096);
       assert.deepEqual(t.effects, [
-        terminateEffect(ctx, "failed-transport", "item-not-found: no such stream"),
+        terminateEffect(ctx, "failed-transport", "not-acceptable: no"),
         { type: "stop-sending" },
-        ev(ctx, "failed", 4096, "item-not-found: no such stream"),
+        ev(ctx, "failed", 4096, "not-acceptable: no"),
       ]);
     });
 
@@ -576,10 +583,10 @@ describe("session transition", () => {
       }
     });
 
-    it("IBB data -> unexpected-request, nothing written", () => {
+    it("IBB data -> item-not-found (XEP-0047: no such bytestream any more), nothing written", () => {
       const t = transition(s, data(0, 1));
       unchanged(s, t);
-      assert.equal(t.error?.condition, "unexpected-request");
+      assert.equal(t.error?.condition, "item-not-found");
     });
 
     it("every other event is ignored", () => {

@@ -166,7 +166,9 @@ function step(state: SessionState, event: SessionEvent): Transition {
   if (state.phase === "ended") {
     // XEP-0166: an unknown session is <item-not-found/> + <unknown-session/>, as the driver answers too
     if (event.type === "remote") return { state, effects: [], error: itemNotFound("session already ended", jingleError("unknown-session")) };
-    if (event.type === "ibb-data") return { state, effects: [], error: unexpectedRequest("bytestream closed") };
+    // XEP-0047 §2.2: data for a bytestream we no longer have; the sender takes it as an
+    // interruption (a continuation can pick up from what we kept)
+    if (event.type === "ibb-data") return { state, effects: [], error: itemNotFound("bytestream closed") };
     return { state, effects: [] };
   }
 
@@ -267,7 +269,9 @@ function step(state: SessionState, event: SessionEvent): Transition {
     case "send-failed": {
       if (state.phase !== "streaming" || !ctx.sending) return { state, effects: [] };
       const reason = describe(event.condition, event.text);
-      if (UNREACHABLE_CONDITIONS.has(event.condition)) return end(ctx, "interrupted", event.offset, reason);
+      // item-not-found: the receiver no longer has the bytestream (it restarted, or ended the
+      // session when its own connection dropped): interrupted, not a reason to give up
+      if (UNREACHABLE_CONDITIONS.has(event.condition) || event.condition === "item-not-found") return end(ctx, "interrupted", event.offset, reason);
       return end(ctx, "failed", event.offset, reason, [terminate(ctx, "failed-transport", reason)]);
     }
     case "verified": {

@@ -265,6 +265,19 @@ for (const smacks of [true, false]) {
       assert.ok(final.reOffers >= 1);
     });
 
+    it("the sender's device going offline: the receiver learns it from its unavailable presence, not a stall", async () => {
+      const { src, alice, bob } = await pair(24 * MiB);
+      await alice.plugin.sendFile(`bob@${server.host}`, src);
+      const interrupted = new Promise<{ reason?: string }>((resolve) => bob.plugin.ft.once("transfer-interrupted", resolve));
+      await until("the first bytes", () => bob.plugin.ft.stats.bytesReceived > MiB);
+      const t0 = Date.now();
+      alice.account.network!.stop();
+      await alice.account.close(); // a clean logout: the server sends bob alice's unavailable presence
+      const e = await interrupted;
+      assert.equal(e.reason, "peer went offline");
+      assert.ok(Date.now() - t0 < 2000, `noticed after ${Date.now() - t0} ms (stall timeout: 4 s)`);
+    });
+
     // Only a new session makes the receiver pull (a resumed stream just goes on).
     if (!smacks) {
       it("sender re-offers and receiver pulls at the same moment: one session survives, the file is byte-exact", async () => {
