@@ -10,3 +10,5 @@ export { transition } from "./session/transition.js";
 export * from "./driver/port.js";
 export * from "./driver/files.js";
 export * from "./driver/manager.js";
+export * from "./xep0030/disco.js";
+export * from "./offline/namespaces.js";
