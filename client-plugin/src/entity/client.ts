@@ -101,6 +101,8 @@ export function createClient(options: ClientOptions): XmppClient {
   // entity itself, ahead of the middleware: the order of this line does not matter for counting.
   const sm = smOption ? streamManagement({ entity, streamFeatures }, smOption === true ? {} : smOption) : undefined;
   _resourceBinding({ iqCaller, streamFeatures }, resource);
+  // The engine's port listens on the entity: a resumed stream is "resumed", a new one "online".
+  sm?.on("resumed", (info) => entity.emit("resumed", info));
 
   // XEP-0199: answer pings from the server or peers.
   iqCallee.get(NS_PING, "ping", () => true);

@@ -4,7 +4,7 @@
 // too); a server that does not can list it with its disco items option (Prosody: disco_items).
 import { randomBytes } from "node:crypto";
 import { createElement as xml } from "ltx/lib/ltx.js";
-import { makeInfoQuery, makeItemsQuery, NS_FORWARD, parseInfo, parseItems, type XmppPort } from "@xft/protocol";
+import { makeInfoQuery, makeItemsQuery, NS_FT_FORWARD, parseInfo, parseItems, type XmppPort } from "@xft/protocol";
 
 export interface DiscoverOptions {
   /** per request; default 10 s */
@@ -22,7 +22,7 @@ const get = (to: string, query: ReturnType<typeof makeInfoQuery>) => xml("iq", {
  */
 export async function discoverComponent(port: XmppPort, serverDomain: string, options: DiscoverOptions = {}): Promise<string | undefined> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const feature = options.feature ?? NS_FORWARD;
+  const feature = options.feature ?? NS_FT_FORWARD;
   const items = parseItems(await port.request(get(serverDomain, makeItemsQuery()), timeoutMs));
   // items without a node are entities; nodes of the server itself (§4.2) are not components
   const candidates = [...new Set(items.filter((i) => i.node === undefined).map((i) => i.jid))];

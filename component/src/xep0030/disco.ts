@@ -2,7 +2,7 @@
 // @xft/protocol. A client finds the store by this identity and our forward feature.
 import type { Element } from "ltx/lib/ltx.js";
 import {
-  HASH_ALGO, itemNotFound, makeInfoResult, makeItemsResult, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_FORWARD, NS_HASHES,
+  HASH_ALGO, itemNotFound, makeInfoResult, makeItemsResult, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_FT_FORWARD, NS_HASHES,
   NS_IBB, NS_JINGLE, NS_JINGLE_FT, NS_JINGLE_IBB, type DiscoInfo,
 } from "@xft/protocol";
 import type { IqCallee } from "../entity/types.js";
@@ -21,7 +21,7 @@ export const COMPONENT_DISCO_INFO: DiscoInfo = {
     NS_IBB,
     NS_HASHES,
     NS_HASH_NAMES + HASH_ALGO,
-    NS_FORWARD,
+    NS_FT_FORWARD,
   ],
 };
 

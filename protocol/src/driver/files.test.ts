@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import {
-  bare, describeLocalFile, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
+  bare, checkpointLengths, CHECKPOINTS, describeLocalFile, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
   sha256File, WRITE_BEHIND, type PartialRecord,
 } from "./files.js";
 
@@ -312,8 +312,32 @@ describe("driver/files", () => {
       assert.equal(await sha256File(path, 1000), sha256(content.subarray(0, 1000)));
       assert.equal(await sha256File(path, 0), sha256(Buffer.alloc(0)));
       const local = await describeLocalFile(path, "shown.bin");
-      assert.deepEqual({ ...local, date: "" }, { path, name: "shown.bin", size: 3000, date: "", sha256: sha256(content) });
+      assert.deepEqual({ ...local, date: "" }, { path, name: "shown.bin", size: 3000, date: "", sha256: sha256(content), checkpoints: [] });
       await assert.rejects(describeLocalFile(dir), /not a regular file/);
+    });
+
+    it("describeLocalFile records the sha-256 of each checkpoint prefix in the same pass", async () => {
+      // 2.5 MiB + 7: read in 1 MiB chunks, so checkpoints fall inside and across chunk borders
+      const content = randomBytes(2.5 * 1024 * 1024 + 7);
+      const path = join(dir, "cp.bin");
+      await writeFile(path, content);
+      const local = await describeLocalFile(path);
+      const lengths = checkpointLengths(content.length);
+      assert.equal(lengths.length, CHECKPOINTS - 1, "one per 1/16 of the file, the whole file's hash being the last");
+      assert.deepEqual(local.checkpoints.map((c) => c.length), lengths);
+      for (const c of local.checkpoints) assert.equal(c.sha256, sha256(content.subarray(0, c.length)), `prefix ${c.length}`);
+      assert.equal(local.sha256, sha256(content));
+      assert.deepEqual(checkpointLengths(64 * 1024), [], "no checkpoint in a file of one step");
+      assert.deepEqual(checkpointLengths(200 * 1024), [65536, 131072, 196608], "at least 64 KiB apart");
+    });
+
+    it("PartialFile.prefixSha256 hashes the first bytes held, including bytes not yet flushed", async () => {
+      const content = randomBytes(5000);
+      const partial = await newPartial(dir, { sid: "s", peer: "a@b/c", name: "p.bin", size: 5000, sha256: sha256(content) });
+      await partial.prepare(0);
+      await partial.write(0, content.subarray(0, 3000));
+      assert.equal(await partial.prefixSha256(2000), sha256(content.subarray(0, 2000)));
+      await partial.close();
     });
 
     it("bare() drops the resource and folds case", () => {

@@ -5,6 +5,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { basename, join, resolve, sep } from "node:path";
+import type { Checkpoint } from "../ftrecovery/elements.js";
+import type { ReceiveSink } from "./sink.js";
 
 export const PART_SUFFIX = ".xft-part";
 export const META_SUFFIX = ".xft-part.json";
@@ -24,12 +26,48 @@ export interface LocalFile {
   size: number;
   date: string;
   sha256: string;
+  /** sha-256 of prefixes, for a receiver to check a partial copy (xep-draft: checkpoints) */
+  checkpoints: Checkpoint[];
 }
 
+/** Checkpoints per file: a receiver checks at most 1/CHECKPOINTS of the file less than it holds. */
+export const CHECKPOINTS = 16;
+const MIN_CHECKPOINT_STEP = 64 * 1024;
+
+/** Prefix lengths at which describeLocalFile records a checkpoint. */
+export function checkpointLengths(size: number): number[] {
+  const step = Math.max(MIN_CHECKPOINT_STEP, Math.ceil(size / CHECKPOINTS));
+  const lengths: number[] = [];
+  for (let l = step; l < size; l += step) lengths.push(l);
+  return lengths;
+}
+
+/**
+ * Size, date, sha-256 and the prefix checkpoints, in one streamed pass over the file: at each
+ * checkpoint the running hash is copied and finished (node's Hash.copy()), so the checkpoints
+ * cost no extra read.
+ */
 export async function describeLocalFile(path: string, name = basename(path)): Promise<LocalFile> {
   const st = await stat(path);
   if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-  return { path, name, size: st.size, date: st.mtime.toISOString(), sha256: await sha256File(path) };
+  const hash = createHash("sha256");
+  const wanted = checkpointLengths(st.size);
+  const checkpoints: Checkpoint[] = [];
+  let position = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    let buf = chunk as Buffer;
+    while (wanted.length && position + buf.length >= wanted[0]) {
+      const cut = wanted[0] - position;
+      hash.update(buf.subarray(0, cut));
+      position += cut;
+      buf = buf.subarray(cut);
+      checkpoints.push({ length: wanted.shift()!, sha256: hash.copy().digest("base64") });
+    }
+    hash.update(buf);
+    position += buf.length;
+  }
+  if (position !== st.size) throw new Error(`${path} changed while it was read (${position} of ${st.size} bytes)`);
+  return { path, name, size: st.size, date: st.mtime.toISOString(), sha256: hash.digest("base64"), checkpoints };
 }
 
 /** Bytes asked of the disk at once by readBlocks: about 1 MiB, a whole number of blocks. */
@@ -92,7 +130,7 @@ export interface PartialRecord {
 /** Bytes PartialFile.write gathers before it writes them to the file. */
 export const WRITE_BEHIND = 1 << 20;
 
-export class PartialFile {
+export class PartialFile implements ReceiveSink {
   private handle?: FileHandle;
   private buffered: Buffer[] = []; // consecutive blocks not yet written, from bufferedAt on
   private bufferedAt = 0;
@@ -165,8 +203,14 @@ export class PartialFile {
     await h?.close();
   }
 
+  async prefixSha256(length: number): Promise<string> {
+    await this.flush();
+    return sha256File(this.partPath, length);
+  }
+
   /** Verifies the whole partial file against the sha-256 and only then gives it its name. */
-  async complete(): Promise<{ ok: boolean; detail: string; path?: string }> {
+  async complete(expectedSha256 = this.record.sha256): Promise<{ ok: boolean; detail: string; path?: string }> {
+    this.record.sha256 = expectedSha256;
     await this.close();
     const actual = await sha256File(this.partPath);
     if (actual !== this.record.sha256) {

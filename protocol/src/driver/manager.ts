@@ -13,6 +13,8 @@ import { HASH_ALGO, sha256Of } from "../xep0300/hash.js";
 import { transition } from "../session/transition.js";
 import type { SessionContext, SessionEffect, SessionEvent, SessionState, TransferEvent } from "../session/types.js";
 import { bare, describeLocalFile, findPartial, newPartial, readBlocks, type LocalFile, type PartialFile } from "./files.js";
+import type { ReceiveSink } from "./sink.js";
+import { checkpointFor, makeCheckpoints, makeContinues, parseCheckpoints, parseContinues } from "../ftrecovery/elements.js";
 import { IqError, type XmppPort } from "./port.js";
 import { pump } from "./pump.js";
 
@@ -27,18 +29,43 @@ export interface FileTransferOptions {
   requestTimeout?: number;
   /** ms between two progress events of one transfer */
   progressInterval?: number;
+  /** seconds without a byte of progress after which a running transfer counts as interrupted
+   *  (a half-open TCP connection, a peer that vanished); 0: never */
+  stallTimeout?: number;
+  /**
+   * true: a dropped connection does not interrupt transfers at once, because the entity will
+   * try to resume its stream (XEP-0198): a resumed stream carries the IBB stream on untouched;
+   * a new session (not resumed) interrupts them. Only for entities that do reconnect.
+   */
+  keepOnDisconnect?: boolean;
 }
 
-export const DEFAULTS = { blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250 };
+export const DEFAULTS = {
+  blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false,
+};
 
 /** An incoming offer waiting for a decision (XEP-0234 §offering: the responder accepts or declines). */
 export interface IncomingOffer {
   sid: string;
   from: string;
   file: FileDescription;
+  /** the session this offer says it continues (xep-draft: <continues/>), if any */
+  continues?: string;
+  /** bytes of this file from this peer that dir already holds (0: none) */
+  heldIn(dir: string): Promise<number>;
   /** takes the file into dir, continuing a partial download of the same file if dir holds one */
   accept(dir: string): Promise<Transfer>;
+  /** takes the file into another kind of storage (the component's store) */
+  acceptInto(sink: ReceiveSink): Promise<Transfer>;
   decline(reason?: string): void;
+}
+
+/** A partial copy that failed its checkpoint: the transfer restarts at 0 (xep-draft: checkpoints). */
+export interface PartialRejected {
+  sid: string;
+  peer: string;
+  held: number;
+  reason: string;
 }
 
 export interface Transfer {
@@ -52,7 +79,11 @@ export interface Transfer {
 interface Session {
   state: SessionState;
   queue: Promise<unknown>;
-  partial?: PartialFile;
+  partial?: ReceiveSink;
+  /** the sid of the session this one continues (ours or the peer's) */
+  continues?: string;
+  /** Date.now() of the last progress: bytes, an ack, a state change */
+  lastActivity: number;
   local?: LocalFile;
   abort?: AbortController;
   lastProgress: number;
@@ -70,6 +101,7 @@ export type FileTransferEvents = {
   "transfer-completed": [TransferEvent & { path?: string }];
   "transfer-failed": [TransferEvent];
   "transfer-declined": [TransferEvent];
+  "partial-rejected": [PartialRejected];
   error: [unknown];
 };
 
@@ -84,6 +116,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   /** files we offered, by peer bare JID and sha-256: what a peer may pull (XEP-0234 §requesting) */
   private readonly hosted = new Map<string, LocalFile>();
   readonly options: Required<FileTransferOptions>;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(private readonly port: XmppPort, options: FileTransferOptions = {}) {
     super();
@@ -94,13 +127,28 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     port.onIqSet(NS_JINGLE, "jingle", (iq, el) => this.onJingle(iq, el));
     for (const name of ["open", "data", "close"]) port.onIqSet(NS_IBB, name, (iq, el) => this.onIbb(String(iq.attrs.from), el));
     port.onMessage((m) => this.onIbbMessage(m));
-    port.onDisconnect?.((reason) => this.connectionLost(reason));
+    port.onDisconnect?.((reason) => {
+      if (!this.options.keepOnDisconnect) this.connectionLost(reason);
+    });
+    // a new session, not a resumed stream: whatever was in flight on the old one is gone
+    port.onOnline?.((resumed) => {
+      if (!resumed) this.connectionLost("connection lost: the stream was not resumed");
+    });
+    if (this.options.stallTimeout > 0) {
+      this.watchdog = setInterval(() => this.checkStalled(), Math.max(250, (this.options.stallTimeout * 1000) / 4));
+      this.watchdog.unref();
+    }
+  }
+
+  /** stops the stall watchdog; sessions are left as they are */
+  close(): void {
+    clearInterval(this.watchdog);
   }
 
   // ---- public API -------------------------------------------------------------------------
 
   /** Offers a file (push). XEP-0234 §offering, with <range/> to announce ranged transfers. */
-  async send(to: string, path: string, opts: { name?: string; mediaType?: string; local?: LocalFile } = {}): Promise<Transfer> {
+  async send(to: string, path: string, opts: SendOptions = {}): Promise<Transfer> {
     // XML 1.0 cannot carry most control characters at all: a name with one would get our
     // stream closed by the server (not-well-formed), so they never leave this process
     const name = opts.name?.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "");
@@ -108,30 +156,57 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     this.hosted.set(`${bare(to)}|${local.sha256}`, local);
     const file: FileDescription = {
       name: local.name, size: local.size, date: local.date, mediaType: opts.mediaType ?? "application/octet-stream",
-      hashes: [{ algo: HASH_ALGO, value: local.sha256 }], range: {}, extensions: [],
+      hashes: [{ algo: HASH_ALGO, value: local.sha256 }], range: {},
+      extensions: [
+        ...(opts.continues ? [makeContinues(opts.continues)] : []),
+        ...(local.checkpoints.length ? [makeCheckpoints(local.checkpoints)] : []),
+        ...(opts.extensions ?? []),
+      ],
     };
     const ctx = this.newContext({ peer: to, role: "initiator", sending: true, file, contentName: "file-offer" });
     const session = this.addSession(ctx, { phase: "initiating", ctx });
     session.local = local;
+    session.continues = opts.continues;
     await this.initiate(session, "initiator");
     return this.handle(session);
   }
 
   /** Pulls a file the peer offered earlier, from the bytes we already hold (XEP-0234 §requesting + §range). */
-  async request(from: string, want: { sha256: string; size: number; name?: string }, dir: string): Promise<Transfer> {
+  async request(from: string, want: { sha256: string; size: number; name?: string; continues?: string }, dir: string): Promise<Transfer> {
     const partial =
       (await findPartial(dir, { sha256: want.sha256, size: want.size, peerBare: bare(from) })) ??
       (await newPartial(dir, { sid: "", peer: from, name: want.name ?? "file", size: want.size, sha256: want.sha256 }));
     const offset = await partial.offset();
-    const file: FileDescription = { name: want.name, size: want.size, hashes: [{ algo: HASH_ALGO, value: want.sha256 }], range: offset > 0 ? { offset } : {}, extensions: [] };
+    const file: FileDescription = {
+      name: want.name, size: want.size, hashes: [{ algo: HASH_ALGO, value: want.sha256 }], range: offset > 0 ? { offset } : {},
+      extensions: want.continues ? [makeContinues(want.continues)] : [],
+    };
     const ctx = this.newContext({ peer: from, role: "initiator", sending: false, file, contentName: "file-request" });
     ctx.startOffset = offset;
     const session = this.addSession(ctx, { phase: "initiating", ctx });
     session.partial = partial;
+    session.continues = want.continues;
     partial.record.sid = ctx.sid;
     await partial.prepare(offset);
     await this.initiate(session, "responder");
     return this.handle(session);
+  }
+
+  /** The handle of a running session (e.g. a pull the peer started), by peer full JID and sid. */
+  transferOf(peer: string, sid: string): Transfer | undefined {
+    const s = this.sessions.get(`${peer}|${sid}`);
+    return s && s.state.phase !== "ended" ? this.handle(s) : undefined;
+  }
+
+  /** Sessions moving no bytes for stallTimeout: a half-open connection or a vanished peer. */
+  private checkStalled(): void {
+    const limit = this.options.stallTimeout * 1000;
+    const now = Date.now();
+    for (const s of this.sessions.values()) {
+      const { phase } = s.state;
+      if (phase !== "connecting" && phase !== "streaming" && phase !== "confirming") continue;
+      if (now - s.lastActivity > limit) void this.dispatch(s, { type: "link-lost", reason: `stalled: no progress for ${this.options.stallTimeout} s` });
+    }
   }
 
   /** The connection is gone: every running session is interrupted (resumable). */
@@ -171,6 +246,9 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const file = parseDescription(content.description);
     const transport = parseIbbTransport(content.transport);
     const weSend = content.senders === "responder";
+    const continues = parseContinues(file);
+    const sha = sha256Of(file.hashes);
+    if (continues) await this.supersede(from, continues, weSend, sha, j.sid);
     const ctx: SessionContext = {
       sid: j.sid, peer: from, role: "responder", sending: weSend, contentName: content.name, contentCreator: content.creator,
       file, transport, startOffset: 0, maxBlockSize: this.options.blockSize,
@@ -180,6 +258,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       const sha = sha256Of(file.hashes);
       const local = sha ? this.hosted.get(`${bare(from)}|${sha}`) : undefined;
       const session = this.addSession(ctx, { phase: "pending", ctx });
+      session.continues = continues;
       if (!local) {
         setImmediate(() => void this.sendJingle(session, {
           action: "session-terminate", sid: j.sid, contents: [],
@@ -199,12 +278,20 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     if (!file.hashes.some((h) => h.algo === HASH_ALGO)) throw badRequest("file offer without a sha-256 hash");
     if (file.size === undefined) throw badRequest("file offer without <size/>");
     if (!file.name) file.name = "unnamed";
+    const checkpoints = parseCheckpoints(file); // refuses bad ones now, before anything is accepted
     const session = this.addSession(ctx, { phase: "pending", ctx });
+    session.continues = continues;
     const offer: IncomingOffer = {
-      sid: j.sid, from, file,
+      sid: j.sid, from, file, continues,
+      heldIn: async (dir) => {
+        const found = sha ? await findPartial(dir, { sha256: sha, size: file.size ?? 0, peerBare: bare(from) }) : undefined;
+        return found ? found.offset() : 0;
+      },
       accept: (dir) => this.acceptOffer(session, dir),
+      acceptInto: (sink) => this.acceptInto(session, sink),
       decline: (reason) => void this.dispatch(session, { type: "decline", reason }),
     };
+    void checkpoints;
     setImmediate(() => {
       if (this.listenerCount("offer") === 0) void this.dispatch(session, { type: "decline", reason: "not accepting files" });
       else this.emit("offer", offer);
@@ -212,32 +299,94 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   }
 
   private async acceptOffer(session: Session, dir: string): Promise<Transfer> {
+    let sink: ReceiveSink;
     try {
-      await this.preparePartial(session, dir);
+      sink = await this.partialFor(session, dir);
     } catch (err: any) {
       // the offer cannot be taken (unwritable dir, bad name): say so to the sender, lose nothing
       await this.dispatch(session, { type: "decline", reason: `cannot store the file: ${err?.message ?? err}` });
       throw err;
     }
-    const offset = await session.partial!.offset();
+    return this.acceptInto(session, sink);
+  }
+
+  /** Accepts at the bytes the sink holds, once they passed the offer's checkpoint (if it has any). */
+  private async acceptInto(session: Session, sink: ReceiveSink): Promise<Transfer> {
+    let offset: number;
+    try {
+      offset = await this.checkedOffset(session, sink);
+      await sink.prepare(offset);
+    } catch (err: any) {
+      await this.dispatch(session, { type: "decline", reason: `cannot store the file: ${err?.message ?? err}` });
+      throw err;
+    }
+    session.partial = sink;
     await this.dispatch(session, { type: "accept", offset });
     return this.handle(session);
   }
 
-  private async preparePartial(session: Session, dir: string): Promise<void> {
+  /**
+   * xep-draft §checkpoints: before resuming, the receiver checks the longest prefix it can
+   * against the sender's checkpoints; held bytes that fail (or cannot be checked) are dropped
+   * and the transfer starts at 0. An offer without checkpoints (another client) is trusted as
+   * XEP-0234 does; the whole-file sha-256 still guards the result.
+   */
+  private async checkedOffset(session: Session, sink: ReceiveSink): Promise<number> {
+    const held = await sink.offset();
+    const { ctx } = session.state;
+    const points = parseCheckpoints(ctx.file);
+    if (held === 0 || points.length === 0) return held;
+    const point = checkpointFor(points, held);
+    const full = held === ctx.file.size ? { length: held, sha256: sha256Of(ctx.file.hashes) ?? "" } : undefined;
+    const check = full ?? point;
+    let reason: string | undefined;
+    if (!check) reason = `the ${held} bytes held are fewer than the first checkpoint`;
+    else if ((await sink.prefixSha256(check.length)) !== check.sha256) reason = `the first ${check.length} bytes held do not match the sender's checkpoint`;
+    if (!reason) return held;
+    this.emit("partial-rejected", { sid: ctx.sid, peer: ctx.peer, held, reason: `${reason}; starting again at 0` });
+    return 0;
+  }
+
+  /**
+   * An initiate that continues session `sid` (xep-draft §continuation): the old session from the
+   * same bare JID is over, whatever it still believes. And when both sides start a continuation
+   * of the same file at once, the File Sender's wins (xep-draft §tie-break): the sender refuses
+   * the receiver's pull with <tie-break/>, the receiver ends its pending pull with
+   * <alternative-session/>.
+   */
+  private async supersede(from: string, sid: string, weSend: boolean, sha: string | undefined, newSid: string): Promise<void> {
+    const peer = bare(from);
+    for (const s of this.sessions.values()) {
+      const { ctx } = s.state;
+      if (s.state.phase === "ended" || bare(ctx.peer) !== peer) continue;
+      const sameFile = sha !== undefined && sha256Of(ctx.file.hashes) === sha;
+      if (weSend && sameFile && s.state.phase === "initiating" && ctx.sending && s.continues) {
+        throw conflict("a continuation of this file is already offered", jingleError("tie-break"));
+      }
+      if (!weSend && sameFile && s.state.phase === "initiating" && !ctx.sending && s.continues) {
+        void this.sendJingle(s, { action: "session-terminate", sid: ctx.sid, contents: [], reason: { condition: "alternative-session", sid: newSid } }).catch(() => undefined);
+        await this.dispatch(s, { type: "link-lost", reason: `superseded by the peer's continuation ${newSid}` });
+        continue;
+      }
+      if (ctx.sid === sid || s.continues === sid) {
+        await this.dispatch(s, { type: "link-lost", reason: `superseded by the continuation ${newSid}` });
+      }
+    }
+  }
+
+  private async partialFor(session: Session, dir: string): Promise<PartialFile> {
     const { ctx } = session.state;
     const sha = sha256Of(ctx.file.hashes) ?? "";
     const size = ctx.file.size ?? 0;
     const found = sha ? await findPartial(dir, { sha256: sha, size, peerBare: bare(ctx.peer) }) : undefined;
     // a partial another running session is writing is not ours to continue
-    const busy = found && [...this.sessions.values()].some((s) => s !== session && s.state.phase !== "ended" && s.partial?.partPath === found.partPath);
+    const busy = found && [...this.sessions.values()].some((s) => s !== session && s.state.phase !== "ended" && (s.partial as PartialFile | undefined)?.partPath === found.partPath);
     const partial =
       (!busy && found) ||
       (await newPartial(dir, { sid: ctx.sid, peer: ctx.peer, name: ctx.file.name ?? "unnamed", size, sha256: sha }));
     partial.record.sid = ctx.sid;
     partial.record.peer = ctx.peer;
-    await partial.prepare(await partial.offset());
-    session.partial = partial;
+    return partial;
   }
 
   private async onIbb(from: string, el: Element): Promise<void> {
@@ -279,7 +428,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   private addSession(ctx: SessionContext, state: SessionState): Session {
     let settle!: Session["settle"];
     const done = new Promise<TransferEvent & { path?: string }>((r) => (settle = r));
-    const session: Session = { state, queue: Promise.resolve(), lastProgress: 0, settle, done };
+    const session: Session = { state, queue: Promise.resolve(), lastProgress: 0, lastActivity: Date.now(), settle, done };
     this.sessions.set(`${ctx.peer}|${ctx.sid}`, session);
     this.byIbbSid.set(`${ctx.peer}|${ctx.transport.sid}`, `${ctx.peer}|${ctx.sid}`);
     return session;
@@ -307,6 +456,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   /** Runs one event through the machine, then its effects, strictly after the previous event's. */
   private dispatch(session: Session, event: SessionEvent) {
     const run = session.queue.then(async () => {
+      session.lastActivity = Date.now();
       const t = transition(session.state, event);
       session.state = t.state;
       for (const effect of t.effects) await this.perform(session, effect);
@@ -391,6 +541,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
 
   private progress(session: Session, offset: number): void {
     const now = Date.now();
+    session.lastActivity = now;
     if (now - session.lastProgress < this.options.progressInterval && offset < (session.state.ctx.file.size ?? 0)) return;
     session.lastProgress = now;
     const { ctx } = session.state;
@@ -423,9 +574,8 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const partial = session.partial!;
     const expected = sha256Of(session.state.ctx.file.hashes);
     if (!expected) return void this.dispatch(session, { type: "verified", ok: false, detail: "no sha-256 to verify the file against" });
-    partial.record.sha256 = expected;
     try {
-      const r = await partial.complete();
+      const r = await partial.complete(expected);
       session.savedAs = r.path;
       await this.dispatch(session, { type: "verified", ok: r.ok, detail: r.detail });
     } catch (err: any) {
@@ -453,6 +603,17 @@ function descriptionOf(local: LocalFile): FileDescription {
 }
 
 /** Plugin factory: the same engine for a client or a component entity. */
+export interface SendOptions {
+  name?: string;
+  mediaType?: string;
+  /** the file already described (sha-256, checkpoints): saves reading it again */
+  local?: LocalFile;
+  /** the sid of the interrupted session this offer continues (xep-draft: <continues/>) */
+  continues?: string;
+  /** more children of <file/>, e.g. a forward request's <recipient/> */
+  extensions?: Element[];
+}
+
 export function fileTransfer(port: XmppPort, options?: FileTransferOptions): FileTransfer {
   return new FileTransfer(port, options);
 }

@@ -15,6 +15,9 @@ export interface XmppPort {
   onMessage(handler: (message: Element) => void): void;
   /** the connection is gone (socket closed); running sessions are interrupted */
   onDisconnect?(handler: (reason: string) => void): void;
+  /** the entity is online again: `resumed` true when XEP-0198 resumed the old stream (nothing
+   *  in flight was lost), false for a new session */
+  onOnline?(handler: (resumed: boolean) => void): void;
 }
 
 export class IqError extends Error {
@@ -69,6 +72,12 @@ export function xmppPortFrom({ entity, iqCaller, iqCallee, middleware }: XmppJsE
     onDisconnect(handler) {
       entity.on("disconnect", (info: { clean?: boolean; reason?: unknown } | undefined) =>
         handler(info?.reason ? `connection lost: ${String((info.reason as any)?.message ?? info.reason)}` : "connection lost"));
+    },
+    onOnline(handler) {
+      // xmpp.js emits "online" after resource binding, which a resumed stream skips; our
+      // stream management emits "resumed" on the entity for that case
+      entity.on("online", () => handler(false));
+      entity.on("resumed", () => handler(true));
     },
     onMessage(handler) {
       middleware.use((ctx, next) => {

@@ -42,7 +42,10 @@ export async function pump({ blocks, startOffset, window, sendBlock, onAcked, si
     inFlight.add(sent);
     seq = nextSeq(seq);
   }
-  await Promise.all(inFlight);
+  // Stopped: blocks still in flight may never be answered (the link is gone); their acks no
+  // longer matter, so do not wait for their timeouts.
+  const stopped = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  await Promise.race([Promise.all(inFlight), stopped]);
   if (failure) return { ok: false, offset: acked, error: failure };
   if (signal.aborted) return { ok: false, offset: acked, error: new IqError("cancelled", "cancel", "stopped") };
   return { ok: true, offset: acked };

@@ -29,6 +29,8 @@ export type RecoveryEvent =
   | { type: "network-up" }
   | { type: "network-down"; reason: string }
   | { type: "confirmed"; offset: number }
+  /** the receiver recovered first: it pulled the rest itself (xep-draft §receiver-first) */
+  | { type: "peer-resumed"; offset: number }
   | { type: "declined"; reason: string }
   | { type: "confirm-timeout" }
   | { type: "completed" }
@@ -95,6 +97,12 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
       if (state.phase !== "re-offering") return same(state);
       return {
         state: { phase: "transferring", offset: event.offset, attempt: state.attempt },
+        effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "resumed", offset: event.offset }],
+      };
+    case "peer-resumed":
+      if (state.phase !== "waiting-network" && state.phase !== "re-offering" && state.phase !== "prompting") return same(state);
+      return {
+        state: { phase: "transferring", offset: event.offset, attempt: "attempt" in state ? state.attempt : 0 },
         effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "resumed", offset: event.offset }],
       };
     case "declined":

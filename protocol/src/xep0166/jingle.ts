@@ -38,6 +38,8 @@ export interface Reason {
   text?: string;
   /** application-specific child, e.g. <file-not-available/> */
   extra?: Element;
+  /** §7.4 alternative-session: the session to use instead */
+  sid?: string;
 }
 
 export interface Jingle {
@@ -52,7 +54,7 @@ export interface Jingle {
 }
 
 export function makeReason(reason: Reason): Element {
-  return xml("reason", {}, xml(reason.condition), reason.text !== undefined && xml("text", {}, reason.text), reason.extra);
+  return xml("reason", {}, xml(reason.condition, {}, reason.sid !== undefined && xml("sid", {}, reason.sid)), reason.text !== undefined && xml("text", {}, reason.text), reason.extra);
 }
 
 export function makeJingle(j: Jingle): Element {
@@ -86,7 +88,8 @@ function parseContent(el: Element): Content {
 function parseReason(el: Element): Reason {
   const known = el.getChildElements().find((c) => (REASONS as readonly string[]).includes(c.name));
   const extra = el.getChildElements().find((c) => c.name !== "text" && c !== known);
-  return { condition: (known?.name as ReasonCondition) ?? "general-error", text: el.getChildText("text") ?? undefined, extra };
+  const sid = known?.getChildText("sid") ?? undefined;
+  return { condition: (known?.name as ReasonCondition) ?? "general-error", text: el.getChildText("text") ?? undefined, extra, ...(sid ? { sid } : {}) };
 }
 
 export function parseJingle(el: Element): Jingle {

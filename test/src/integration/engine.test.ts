@@ -120,7 +120,7 @@ describe("engine through Prosody", function () {
     receiver.on("offer", (offer) => void offer.accept(inbox));
     const st = await stat(src);
     const wrong = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-    const t = await sender.send(b.jid, src, { local: { path: src, name: "liar.bin", size: st.size, date: st.mtime.toISOString(), sha256: wrong } });
+    const t = await sender.send(b.jid, src, { local: { path: src, name: "liar.bin", size: st.size, date: st.mtime.toISOString(), sha256: wrong, checkpoints: [] } });
     const done = await t.done;
     assert.equal(done.type, "failed");
     const failed = await receiverFailed;
