@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { loadConfig, OPTIONS, type LoadResult } from "./options.js";
 import { parseDomainList, parseService, parseSize } from "./units.js";
 
@@ -67,5 +68,16 @@ describe("xft-component options", () => {
     assert.throws(() => parseService("http://host:5347"));
     assert.equal(parseDomainList("*"), undefined);
     assert.throws(() => parseDomainList(" , "));
+  });
+
+  it("the README's options table names every option with its environment variable and default", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8"); // from src/ and dist/
+    for (const o of OPTIONS) {
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`--${o.name}\` |`));
+      assert.ok(row, `README row for --${o.name}`);
+      const cells = row.split("|").map((c) => c.trim());
+      assert.equal(cells[2], `\`${o.env}\``, row);
+      assert.equal(cells[3], o.default === undefined ? "(required)" : `\`${o.default}\``, row);
+    }
   });
 });
