@@ -46,8 +46,8 @@ export interface ProsodyServer {
   register(user: string, password: string): Promise<void>;
   /** Kill, wait for exit, remove the temp dir. Safe to call twice. */
   stop(): Promise<void>;
-  /** Stop and start again on the same ports and data dir (accounts survive). */
-  restart(): Promise<void>;
+  /** Stop and start again on the same ports and data dir (accounts survive), after downMs (default 0) down. */
+  restart(downMs?: number): Promise<void>;
   /** prosody.log, plus anything prosody printed to stdout/stderr. */
   log(): Promise<string>;
 }
@@ -227,8 +227,9 @@ class Prosody implements ProsodyServer {
     await fsp.rm(this.dir, { recursive: true, force: true });
   }
 
-  async restart(): Promise<void> {
+  async restart(downMs = 0): Promise<void> {
     await this.kill();
+    if (downMs > 0) await sleep(downMs); // clients see connection refused meanwhile
     try {
       await this.launch();
     } catch (err) {
