@@ -49,7 +49,7 @@ export interface EjabberdServer {
   readonly pid: number | undefined; // the ejabberdctl process group; undefined once stopped
   register(user: string, password: string): Promise<void>;
   stop(): Promise<void>; // kill, wait, remove the temp dir; safe twice
-  restart(): Promise<void>; // same ports, dir and node: accounts survive
+  restart(downMs?: number): Promise<void>; // same ports, dir and node: accounts survive; downMs (default 0) down between
   log(): Promise<string>;
 }
 
@@ -217,8 +217,9 @@ class Ejabberd implements EjabberdServer {
     await fsp.rm(this.dir, { recursive: true, force: true });
   }
 
-  async restart(): Promise<void> {
+  async restart(downMs = 0): Promise<void> {
     await this.kill();
+    if (downMs > 0) await sleep(downMs); // clients see connection refused meanwhile
     try {
       await this.launch();
     } catch (err) {

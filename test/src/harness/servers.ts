@@ -19,8 +19,8 @@ export interface XmppServer {
   readonly pid: number | undefined;
   register(user: string, password: string): Promise<void>;
   stop(): Promise<void>;
-  /** Stop and start again on the same ports and data: accounts survive. */
-  restart(): Promise<void>;
+  /** Stop and start again on the same ports and data (accounts survive), after downMs (default 0) down. */
+  restart(downMs?: number): Promise<void>;
   /** The server's log (and console output), for assertions and failure messages. */
   log(): Promise<string>;
 }

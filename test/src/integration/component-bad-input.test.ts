@@ -1,6 +1,6 @@
-// Hostile and malformed stanzas from a real account through Prosody to the running
-// `xft-component`: each IQ gets its stanza error, nothing else gets an answer, and the component
-// stays up and still answers disco afterwards.
+// Hostile and malformed stanzas from a real account through a real server (Prosody, ejabberd) to
+// the running `xft-component`: each IQ gets its stanza error, nothing else gets an answer, and the
+// component stays up and still answers disco afterwards.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
@@ -8,13 +8,13 @@ import {
   IqError, makeClose, makeData, makeDescription, makeIbbTransport, makeInfoQuery, makeJingle, makeOpen, NS_JINGLE, parseInfo, parseJingle,
 } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
-import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
 
-describe("bad input to xft-component through Prosody", function () {
+for (const kind of SERVER_KINDS) describe(`bad input to xft-component through ${serverName(kind)}`, function () {
   this.timeout(60_000);
-  let server: ProsodyServer;
+  let server: XmppServer;
   let work: string;
   let component: ComponentRun;
   let mallory: Account;
@@ -22,7 +22,7 @@ describe("bad input to xft-component through Prosody", function () {
   const domain = () => `files.${server.host}`;
 
   before(async () => {
-    server = await startProsody();
+    server = await startServer(kind);
     await server.register("mallory", "mallorypass");
     work = await tempDir();
     component = runComponentBin([], {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OPTIONS } from "@xft/component/config/options.js";
-import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { execComponentBin, runComponentBin } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
 
@@ -67,9 +67,9 @@ describe("xft-component command line", function () {
     assert.match(stderr, /^xft-component: cannot start: /);
   });
 
-  describe("with a Prosody", () => {
-    let server: ProsodyServer;
-    before(async () => (server = await startProsody()));
+  for (const kind of SERVER_KINDS) describe(`with ${serverName(kind)}`, () => {
+    let server: XmppServer;
+    before(async () => (server = await startServer(kind)));
     after(() => server?.stop());
 
     it("runs from a --config JSON file alone", async () => {

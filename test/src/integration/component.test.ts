@@ -1,6 +1,6 @@
 // The offline store component as an operator runs it (`xft-component`, options from the
-// environment) against a real Prosody: it comes online, a client's disco finds it, it survives
-// a Prosody restart by reconnecting itself, and SIGTERM closes its database.
+// environment) against a real server (Prosody, ejabberd): it comes online, a client's disco finds
+// it, it survives a server restart by reconnecting itself, and SIGTERM closes its database.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createElement as xml } from "ltx/lib/ltx.js";
@@ -9,7 +9,7 @@ import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component.js";
 import { COMPONENT_DISCO_INFO } from "@xft/component/xep0030/disco.js";
 import { createStore } from "@xft/component/store/index.js";
-import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
 
@@ -24,16 +24,16 @@ const EXPECTED_FEATURES = [
   "urn:xmpp:jingle-ft-recovery:forward:0",
 ];
 
-describe("xft-component against Prosody", function () {
+for (const kind of SERVER_KINDS) describe(`xft-component against ${serverName(kind)}`, function () {
   this.timeout(90_000);
-  let server: ProsodyServer;
+  let server: XmppServer;
   let work: string;
   let component: ComponentRun;
   let alice: Account | undefined;
   const domain = () => `files.${server.host}`;
 
   before(async () => {
-    server = await startProsody();
+    server = await startServer(kind);
     await server.register("alice", "alicepass");
     work = await tempDir();
     component = runComponentBin([], {
@@ -67,7 +67,7 @@ describe("xft-component against Prosody", function () {
     assert.deepEqual(COMPONENT_DISCO_INFO.features, EXPECTED_FEATURES);
   });
 
-  it("reconnects by itself when Prosody is restarted on the same ports, and answers disco again", async () => {
+  it(`reconnects by itself when ${serverName(kind)} is restarted on the same ports, and answers disco again`, async () => {
     const down = Date.now();
     await server.restart();
     await component.waitForLog(/online as /, 2, 30_000);
