@@ -15,3 +15,4 @@ export * from "./ftrecovery/elements.js";
 export * from "./recovery/backoff.js";
 export * from "./recovery/sender.js";
 export * from "./recovery/retransfer.js";
+export * from "./xep0030/disco.js";

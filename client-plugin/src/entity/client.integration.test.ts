@@ -28,7 +28,7 @@ interface Component {
   iqCaller: XmppClient["iqCaller"];
   iqCallee: XmppClient["iqCallee"];
 }
-const COMPONENT = "@xft/component/dist/entity/component.js";
+const COMPONENT = "@xft/component/entity/component.js";
 const loadComponent = (): Promise<{ createComponent(o: { service: string; domain: string; password: string }): Component }> =>
   import(COMPONENT);
 

@@ -1,12 +1,12 @@
-// XEP-0198 against a real Prosody 0.12 with mod_smacks (the shared test harness): exact counts
+// XEP-0198 against a real Prosody 0.12 with mod_smacks and a real ejabberd 23.01 with
+// mod_stream_mgmt (the shared test harness, once per server kind): exact counts
 // over more than 10000 stanzas each way, resumption after the socket dies, and the fallback to a
 // new session when the server lost the old one. Prosody checks our 'h' on every <a/> and closes
-// the session if it goes back or beyond what it sent; on <resume/> it re-sends whatever our 'h'
-// does not cover, so an 'h' that is too low shows as duplicates and one too high as <failed/>.
+// the session if it goes back or beyond what it sent (ejabberd only checks "beyond"); on <resume/>
+// both re-send whatever our 'h' does not cover, so an 'h' that is too low shows as duplicates and
+// one too high as <failed/>.
 import assert from "node:assert/strict";
-import fs from "node:fs";
 import net from "node:net";
-import path from "node:path";
 import { once } from "node:events";
 import { xml } from "@xmpp/client-core";
 import type { Element } from "ltx/lib/ltx.js";
@@ -15,7 +15,8 @@ import type { StreamManagementOptions } from "./stream-management.js";
 
 // The harness lives in the test package, which depends on this one: loaded at run time (see
 // client.integration.test.ts) and typed here by what this test uses.
-interface ProsodyServer {
+interface XmppServer {
+  kind: string;
   service: string;
   host: string;
   register(user: string, password: string): Promise<void>;
@@ -23,15 +24,19 @@ interface ProsodyServer {
   log(): Promise<string>;
   stop(): Promise<void>;
 }
-const HARNESS = "@xft/test/dist/harness/prosody.js";
-const loadHarness = (): Promise<{ startProsody(): Promise<ProsodyServer> }> => import(HARNESS);
+const HARNESS = "@xft/test/dist/harness/servers.js";
+const harness: {
+  SERVER_KINDS: string[];
+  serverName(kind: string): string;
+  startServer(kind: string): Promise<XmppServer>;
+} = await import(HARNESS); // at load time: the kinds name the suites
 
-const onPath = (bin: string) =>
-  (process.env.PATH ?? "").split(path.delimiter).some((dir) => fs.existsSync(path.join(dir, bin)));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const NS_PING = "urn:xmpp:ping";
-/** what mod_smacks logs when it finds a client's counts wrong (util.error texts and its warnings) */
-const SMACKS_COMPLAINTS = /acknowledged (less|more) stanzas|handled \d+ new stanzas, but we sent|Too many unacked|can't be resumed|Missing or invalid 'h'/i;
+/** what mod_smacks (Prosody) and mod_stream_mgmt (ejabberd: "X acknowledged N stanzas, but only M
+ *  were sent", "Too many unacked stanzas", "Cannot resume session") log when they find a
+ *  client's counts wrong */
+const SMACKS_COMPLAINTS = /acknowledged (less|more) stanzas|acknowledged \d+ stanzas, but only|handled \d+ new stanzas, but we sent|Too many unacked|can't be resumed|Cannot resume session|Missing or invalid 'h'/i;
 
 async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -41,7 +46,7 @@ async function until(cond: () => boolean, what: string, ms = 30_000): Promise<vo
   }
 }
 
-/** A TCP relay to Prosody that can go silent: cut() drops all bytes both ways on the current
+/** A TCP relay to the server that can go silent: cut() drops all bytes both ways on the current
  *  connections, as a dead network path would, while both sockets stay open. */
 async function relay(target: string) {
   const { hostname, port } = new URL(target);
@@ -71,27 +76,26 @@ async function relay(target: string) {
   };
 }
 
-describe("stream management (XEP-0198) against Prosody's mod_smacks", function () {
+for (const kind of harness.SERVER_KINDS) describe(`stream management (XEP-0198) against ${harness.serverName(kind)}`, function () {
   this.timeout(180_000);
-  let prosody: ProsodyServer;
+  let server: XmppServer;
   const clients: XmppClient[] = [];
 
   before(async function () {
-    if (!onPath("prosody")) this.skip();
-    prosody = await (await loadHarness()).startProsody(); // smacks is on by default
-    await prosody.register("alice", "alicepass");
-    await prosody.register("bob", "bobpass");
+    server = await harness.startServer(kind); // stream management is on by default on both
+    await server.register("alice", "alicepass");
+    await server.register("bob", "bobpass");
   });
 
   after(async () => {
     await Promise.all(clients.map((c) => c.stop().catch(() => undefined)));
-    await prosody?.stop();
+    await server?.stop();
   });
 
   /** Logs in with SM; records what it receives and anything SM reports as wrong. */
   async function login(user: string, options: { service?: string; sm?: StreamManagementOptions } = {}) {
     const xmpp = createClient({
-      service: options.service ?? prosody.service, domain: prosody.host, username: user, password: `${user}pass`,
+      service: options.service ?? server.service, domain: server.host, username: user, password: `${user}pass`,
       streamManagement: options.sm ?? true,
     });
     clients.push(xmpp);
@@ -133,7 +137,7 @@ describe("stream management (XEP-0198) against Prosody's mod_smacks", function (
   }
 
   async function smacksComplaints(): Promise<string[]> {
-    return (await prosody.log()).split("\n").filter((line) => SMACKS_COMPLAINTS.test(line));
+    return (await server.log()).split("\n").filter((line) => SMACKS_COMPLAINTS.test(line));
   }
 
   it("counts exactly over >10000 stanzas each way (iq get/result pairs and messages), in both directions at once", async () => {
@@ -164,7 +168,7 @@ describe("stream management (XEP-0198) against Prosody's mod_smacks", function (
     const seconds = (performance.now() - start) / 1000;
 
     // What each side sent and received, by the test's own bookkeeping (no presence was sent, so
-    // Prosody sent nothing else): messages, pings, and the pongs iqCallee answered.
+    // the server sent nothing else): messages, pings, and the pongs iqCallee answered.
     const SENT = MESSAGES + PINGS + PINGS;
     const RECEIVED = MESSAGES + PINGS + PINGS;
     for (const peer of [alice, bob]) {
@@ -175,26 +179,26 @@ describe("stream management (XEP-0198) against Prosody's mod_smacks", function (
       assert.equal(peer.sm.inbound, RECEIVED, `${peer.address}: our h`);
       assert.deepEqual(peer.problems, []);
       assert.equal(peer.xmpp.status, "online");
-      await ping(peer, prosody.host); // the session is alive: a final round trip
+      await ping(peer, server.host); // the session is alive: a final round trip
       assert.deepEqual(new Set(peer.messages).size, MESSAGES, "no message twice");
     }
     assert.deepEqual(await smacksComplaints(), []);
     console.log(`      ${2 * (SENT + RECEIVED)} stanzas in ${seconds.toFixed(1)} s; largest unacked queue ${maxUnacked}`);
 
-    // Prosody's own count of what it sent alice agrees with our h: resuming makes it re-send all
+    // The server's own count of what it sent alice agrees with our h: resuming makes it re-send all
     // that our h does not cover (none), or fail if our h claims more.
     const inbound = alice.sm.inbound;
     assert.deepEqual(await dropAndResume(alice), { h: SENT + 1, resent: 0 }); // + the final ping
-    await ping(alice, prosody.host);
+    await ping(alice, server.host);
     await sleep(100);
-    assert.equal(alice.sm.inbound, inbound + 1, "Prosody re-sent nothing: only the pong came");
+    assert.equal(alice.sm.inbound, inbound + 1, "the server re-sent nothing: only the pong came");
     assert.equal(alice.messages.length, MESSAGES);
     assert.deepEqual(alice.fails, []);
     await Promise.all([alice.xmpp.stop(), bob.xmpp.stop()]);
   });
 
   it("resumes after the connection dies: unacked stanzas re-sent both ways, nothing duplicated", async () => {
-    const net1 = await relay(prosody.service);
+    const net1 = await relay(server.service);
     try {
       const alice = await login("alice", { service: net1.service });
       const bob = await login("bob");
@@ -209,7 +213,7 @@ describe("stream management (XEP-0198) against Prosody's mod_smacks", function (
       net1.cut();
       for (let i = 50; i < 150; i++) await alice.xmpp.send(message(bob.address, `a${i}`));
       for (let i = 50; i < 150; i++) await bob.xmpp.send(message(alice.address, `b${i}`));
-      await ping(bob, prosody.host); // Prosody has routed bob's 100 into alice's dead stream
+      await ping(bob, server.host); // the server has routed bob's 100 into alice's dead stream
       await sleep(200);
       assert.equal(bob.messages.length, 50);
       assert.equal(alice.messages.length, 50);
@@ -224,7 +228,7 @@ describe("stream management (XEP-0198) against Prosody's mod_smacks", function (
       await sleep(300); // room for a duplicate to show up
       const expected = (p: string) => Array.from({ length: 150 }, (_, i) => `${p}${i}`);
       assert.deepEqual(bob.messages, expected("a"), "bob got each of alice's messages once, in order");
-      assert.deepEqual(alice.messages, expected("b"), "alice got each of bob's once, in order (Prosody re-sent from her h)");
+      assert.deepEqual(alice.messages, expected("b"), "alice got each of bob's once, in order (the server re-sent from her h)");
 
       for (const peer of [alice, bob]) {
         assert.equal(await peer.sm.requestAck(), peer.sm.outbound);
@@ -240,16 +244,16 @@ describe("stream management (XEP-0198) against Prosody's mod_smacks", function (
   });
 
   it("falls back to a new session after a server restart and lists the stanzas it never acked", async () => {
-    const net1 = await relay(prosody.service);
+    const net1 = await relay(server.service);
     try {
       const alice = await login("alice", { service: net1.service });
-      for (let i = 0; i < 10; i++) await alice.xmpp.send(message(`nobody@${prosody.host}`, `x${i}`));
+      for (let i = 0; i < 10; i++) await alice.xmpp.send(message(`nobody@${server.host}`, `x${i}`));
       assert.equal(await alice.sm.requestAck(), 10);
       const oldId = alice.sm.id;
       net1.cut();
-      for (let i = 0; i < 5; i++) await alice.xmpp.send(message(`nobody@${prosody.host}`, `lost${i}`));
+      for (let i = 0; i < 5; i++) await alice.xmpp.send(message(`nobody@${server.host}`, `lost${i}`));
       const disconnected = once(alice.xmpp, "disconnect");
-      await prosody.restart(); // the session is gone; mod_smacks keeps its h for <failed h/>
+      await server.restart(); // the session is gone; mod_smacks keeps its h for <failed h/>
       await disconnected;
 
       const online = once(alice.xmpp, "online");
@@ -262,7 +266,7 @@ describe("stream management (XEP-0198) against Prosody's mod_smacks", function (
       assert.match(reason, /item-not-found/);
       assert.notEqual(alice.sm.id, oldId);
       assert.equal(alice.sm.outbound, 0);
-      await ping(alice, prosody.host);
+      await ping(alice, server.host);
       assert.deepEqual(alice.problems, []);
       await alice.xmpp.stop();
     } finally {

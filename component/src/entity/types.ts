@@ -18,6 +18,12 @@ export interface ComponentEntity extends EventEmitter {
   /** connect, open the stream, handshake (XEP-0114); resolves with our domain as a JID */
   start(): Promise<Jid>;
   stop(): Promise<Element | undefined>;
+  /** opens the socket only (status "connect"); reconnecting is connect + open, as start() does */
+  connect(service: string): Promise<void>;
+  /** opens the stream; the "open" event then runs the handshake and ends "online" */
+  open(options: { domain: string; lang?: string }): Promise<Element>;
+  /** ends the socket */
+  disconnect(timeout?: number): Promise<void>;
   /** stanzas without a 'from' get our domain (XEP-0114 requires one) */
   send(element: Element): Promise<void>;
   sendMany(elements: Element[]): Promise<void>;

@@ -23,11 +23,15 @@ export interface ProsodyOptions {
   components?: Record<string, string>; // domain -> secret; default { "files.<host>": random }
   extraModules?: string[]; // e.g. ["http_file_share"]
   smacks?: boolean; // XEP-0198, default true
+  interface?: string; // listen address, default 127.0.0.1 (federation: 127.0.0.2)
+  s2sPort?: number; // default: a free port (federation needs the standard 5269)
+  extraGlobals?: string; // Lua lines before the VirtualHost, e.g. the federation's s2s settings
   startTimeoutMs?: number; // default 15000
 }
 
 export interface ProsodyServer {
   host: string;
+  ip: string; // listen address
   c2sPort: number;
   s2sPort: number;
   componentPort: number;
@@ -42,8 +46,8 @@ export interface ProsodyServer {
   register(user: string, password: string): Promise<void>;
   /** Kill, wait for exit, remove the temp dir. Safe to call twice. */
   stop(): Promise<void>;
-  /** Stop and start again on the same ports and data dir (accounts survive). */
-  restart(): Promise<void>;
+  /** Stop and start again on the same ports and data dir (accounts survive), after downMs (default 0) down. */
+  restart(downMs?: number): Promise<void>;
   /** prosody.log, plus anything prosody printed to stdout/stderr. */
   log(): Promise<string>;
 }
@@ -75,6 +79,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     luaSafe("component secret", secret, SECRET_RE);
   }
   const extraModules = (opts.extraModules ?? []).map((m) => luaSafe("module", m));
+  const ip = luaSafe("interface", opts.interface ?? LOOPBACK);
   const template = await fsp.readFile(TEMPLATE_PATH, "utf8");
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), DIR_PREFIX));
   await fsp.writeFile(path.join(dir, "owner.pid"), String(process.pid)); // for reapOrphans
@@ -83,13 +88,15 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
 
   // Ports are free when picked but may be taken before prosody binds them: retry with new ones.
   for (let attempt = 1; ; attempt++) {
-    const [c2sPort, s2sPort, componentPort, httpPort] = await freePorts(4);
+    const [c2sPort, freeS2s, componentPort, httpPort] = await freePorts(4, ip);
+    const s2sPort = opts.s2sPort ?? freeS2s;
     const config = renderTemplate(template, {
       XFT_DIR: dir,
       // XFT_PROSODY_LOG_LEVEL=debug: every stanza in prosody.log, to read a failing test's story
       XFT_PROSODY_LOG_LEVEL: /^(debug|info|warn|error)$/.test(process.env.XFT_PROSODY_LOG_LEVEL ?? "") ? process.env.XFT_PROSODY_LOG_LEVEL! : "info",
       XFT_HOST: host,
-      XFT_INTERFACE: LOOPBACK,
+      XFT_INTERFACE: ip,
+      XFT_EXTRA_GLOBALS: opts.extraGlobals ?? "",
       XFT_C2S_PORT: c2sPort,
       XFT_S2S_PORT: s2sPort,
       XFT_COMPONENT_PORT: componentPort,
@@ -103,7 +110,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     const configFile = path.join(dir, "prosody.cfg.lua");
     await fsp.writeFile(configFile, config);
     const server = new Prosody(
-      { host, c2sPort, s2sPort, componentPort, httpPort, dir, configFile, components },
+      { host, ip, c2sPort, s2sPort, componentPort, httpPort, dir, configFile, components },
       opts.startTimeoutMs ?? 15000,
     );
     try {
@@ -120,10 +127,11 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
 class PortConflictError extends Error {}
 
 type Fixed = Pick<ProsodyServer,
-  "host" | "c2sPort" | "s2sPort" | "componentPort" | "httpPort" | "dir" | "configFile" | "components">;
+  "host" | "ip" | "c2sPort" | "s2sPort" | "componentPort" | "httpPort" | "dir" | "configFile" | "components">;
 
 class Prosody implements ProsodyServer {
   host!: string;
+  ip!: string;
   c2sPort!: number;
   s2sPort!: number;
   componentPort!: number;
@@ -140,8 +148,8 @@ class Prosody implements ProsodyServer {
     Object.assign(this, fixed);
   }
 
-  get service() { return `xmpp://${LOOPBACK}:${this.c2sPort}`; }
-  get componentService() { return `xmpp://${LOOPBACK}:${this.componentPort}`; }
+  get service() { return `xmpp://${this.ip}:${this.c2sPort}`; }
+  get componentService() { return `xmpp://${this.ip}:${this.componentPort}`; }
   get pid() { return this.alive() ? this.child!.pid : undefined; }
 
   private alive(): boolean {
@@ -192,10 +200,10 @@ class Prosody implements ProsodyServer {
         throw new PortConflictError(`prosody could not bind its ports\n${await this.tail()}`);
       }
       const bound = services.every((s) => log.includes(`Activated service '${s}' on [`));
-      if (bound && (await canConnect(this.c2sPort, LOOPBACK, 500))) return;
+      if (bound && (await canConnect(this.c2sPort, this.ip, 500))) return;
       if (Date.now() > deadline) {
         throw new Error(
-          `prosody did not listen on ${LOOPBACK}:${this.c2sPort} within ${this.startTimeoutMs} ms` +
+          `prosody did not listen on ${this.ip}:${this.c2sPort} within ${this.startTimeoutMs} ms` +
             ` (config ${this.configFile})\n${await this.tail()}`,
         );
       }
@@ -221,8 +229,9 @@ class Prosody implements ProsodyServer {
     await fsp.rm(this.dir, { recursive: true, force: true });
   }
 
-  async restart(): Promise<void> {
+  async restart(downMs = 0): Promise<void> {
     await this.kill();
+    if (downMs > 0) await sleep(downMs); // clients see connection refused meanwhile
     try {
       await this.launch();
     } catch (err) {

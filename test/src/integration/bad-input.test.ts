@@ -1,4 +1,4 @@
-// Hostile and malformed stanzas from a real account through a real Prosody to a receiver
+// Hostile and malformed stanzas from a real account through a real server (Prosody, ejabberd) to a receiver
 // running the engine: each gets the right stanza error, the receiver stays up, nothing is
 // written outside its directory and no partial file is ever presented as complete.
 import assert from "node:assert/strict";
@@ -10,14 +10,14 @@ import {
   type FileTransfer, type Jingle, type TransferEvent,
 } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
-import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 
 const SHA_OF_EMPTY = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 
-describe("bad input to the engine through Prosody", function () {
+for (const kind of SERVER_KINDS) describe(`bad input to the engine through ${serverName(kind)}`, function () {
   this.timeout(60_000);
-  let server: ProsodyServer;
+  let server: XmppServer;
   let work: string;
   let inbox: string;
   let mallory: Account;
@@ -30,7 +30,7 @@ describe("bad input to the engine through Prosody", function () {
   let n = 0;
 
   before(async () => {
-    server = await startProsody();
+    server = await startServer(kind);
     await server.register("mallory", "mallorypass");
     await server.register("bob", "bobpass");
     await server.register("alice", "alicepass");

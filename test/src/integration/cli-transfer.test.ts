@@ -1,20 +1,20 @@
-// Two people on one real Prosody send each other files with one command each (the `xft` CLI).
+// Two people on one real server (Prosody, ejabberd) send each other files with one command each (the `xft` CLI).
 import assert from "node:assert/strict";
 import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft } from "../helpers/cli.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 
-describe("xft send / receive through Prosody", function () {
+for (const kind of SERVER_KINDS) describe(`xft send / receive through ${serverName(kind)}`, function () {
   this.timeout(120_000);
-  let server: ProsodyServer;
+  let server: XmppServer;
   let work: string;
   let alice: Record<string, string>;
   let bob: Record<string, string>;
 
   before(async () => {
-    server = await startProsody();
+    server = await startServer(kind);
     await server.register("alice", "alicepass");
     await server.register("bob", "bobpass");
     alice = accountEnv(`alice@${server.host}`, "alicepass", server.service);

@@ -1,11 +1,11 @@
-// The engine through a real Prosody, driven in-process: resume from a partial file, pull, a
+// The engine through a real server (Prosody, ejabberd), driven in-process: resume from a partial file, pull, a
 // hash mismatch, a restarted receiver. Both ends are real accounts on a real server.
 import assert from "node:assert/strict";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileTransfer, type FileTransfer, type TransferEvent } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
-import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { listDir, randomFile, removeDir, seedPartial, sha256, tempDir } from "../helpers/files.js";
 
 function collect(ft: FileTransfer) {
@@ -16,9 +16,9 @@ function collect(ft: FileTransfer) {
   return events;
 }
 
-describe("engine through Prosody", function () {
+for (const kind of SERVER_KINDS) describe(`engine through ${serverName(kind)}`, function () {
   this.timeout(90_000);
-  let server: ProsodyServer;
+  let server: XmppServer;
   let work: string;
   const accounts: Account[] = [];
 
@@ -29,7 +29,7 @@ describe("engine through Prosody", function () {
   }
 
   before(async () => {
-    server = await startProsody();
+    server = await startServer(kind);
     await server.register("alice", "alicepass");
     await server.register("bob", "bobpass");
   });

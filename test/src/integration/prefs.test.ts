@@ -1,5 +1,5 @@
 // Preferences follow the user: `xft prefs` keeps them in XEP-0049 private storage on a real
-// Prosody, every login (any device, any process) reads what the last one wrote, every key
+// server (Prosody, ejabberd), every login (any device, any process) reads what the last one wrote, every key
 // survives the server, and an independent client (slixmpp) reads and writes the same element.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -9,7 +9,7 @@ import { openAccount } from "@xft/client-plugin/account.js";
 import { NS_PREFS, PREFS_ELEMENT } from "@xft/client-plugin/prefs/preferences.js";
 import { makePrivateGet, makePrivateSet, parsePrivateResult } from "@xft/client-plugin/xep0049/private.js";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
-import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, execXft, type CliResult } from "../helpers/cli.js";
 import { removeDir, tempDir } from "../helpers/files.js";
 
@@ -24,13 +24,13 @@ function ok(run: CliResult, what: string): string {
   return run.stdout;
 }
 
-describe("xft prefs through Prosody (XEP-0049 private storage)", function () {
+for (const kind of SERVER_KINDS) describe(`xft prefs through ${serverName(kind)} (XEP-0049 private storage)`, function () {
   this.timeout(120_000);
-  let server: ProsodyServer;
+  let server: XmppServer;
   let n = 0;
 
   before(async () => {
-    server = await startProsody();
+    server = await startServer(kind);
   });
   after(async () => {
     await server?.stop();

@@ -1,0 +1,98 @@
+// The offline store component, wired top to bottom: storage, its housekeeping, the XMPP entity,
+// the protocol pieces on it, then the connection that keeps it online. Nothing here parses or
+// decides; each piece is a factory with its dependencies passed in.
+import { fileTransfer, xmppPortFrom, type FileTransfer } from "@xft/protocol";
+import type { ComponentConfig } from "./config/options.js";
+import { keepConnected } from "./connection/keep-connected.js";
+import { createComponent } from "./entity/component.js";
+import type { XmppComponent } from "./entity/types.js";
+import { scheduleHousekeeping } from "./housekeeping/schedule.js";
+import { parsePresence, PresenceTracker, type PresenceChange } from "./presence/tracker.js";
+import { createStore, type OfflineStore } from "./store/index.js";
+import { discoResponder } from "./xep0030/disco.js";
+
+const HOUR_MS = 3600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export interface RunningComponent {
+  xmpp: XmppComponent;
+  store: OfflineStore;
+  ft: FileTransfer;
+  presence: PresenceTracker;
+  /** no more reconnects, close the stream, wait for housekeeping, close the database */
+  stop(): Promise<void>;
+}
+
+export type Log = (line: string) => void;
+
+export function runComponent(config: ComponentConfig, log: Log): RunningComponent {
+  // 1. Storage first: a database that is locked by another process, unwritable or from a newer
+  //    version stops us here, before we take the component's name on the server.
+  const store = createStore({
+    path: config.db,
+    limits: {
+      maxFileSize: config.maxFileSize,
+      senderQuotaBytes: config.senderQuota,
+      recipientQuotaBytes: config.recipientQuota,
+      allowedSenderDomains: config.allowedSenderDomains,
+    },
+    expireAfterMs: config.expireDays * DAY_MS,
+  });
+  const housekeeping = scheduleHousekeeping(store, {
+    cron: config.housekeepingCron,
+    abandonAfterMs: config.abandonHours * HOUR_MS,
+    receiptRetentionMs: config.receiptDays * DAY_MS,
+    onReport: (r) => {
+      const removed = r.expired.removed.length + r.abandoned.removed.length;
+      if (removed > 0) log(`housekeeping: removed ${r.expired.removed.length} expired and ${r.abandoned.removed.length} abandoned files`);
+    },
+    onError: (err) => log(`housekeeping failed: ${describe(err)}`),
+  });
+
+  // 2. The entity (XEP-0114). Errors are logged, never thrown: a bad stanza or a lost server
+  //    must not end the process.
+  const xmpp = createComponent({ service: config.service, domain: config.jid, password: config.secret });
+  xmpp.on("error", (err: unknown) => log(`error: ${describe(err)}`));
+  xmpp.on("online", () => log(`online as ${config.jid} at ${config.service}`));
+
+  // 3. What we are (XEP-0030), and the one Jingle/IBB engine. Until the engine can accept into
+  //    the store (IncomingOffer.acceptInto), there is no 'offer' listener: the engine declines
+  //    every offer with "not accepting files", which a sender treats as a refusal.
+  discoResponder(xmpp.iqCallee, () => config.jid);
+  const ft = fileTransfer(xmppPortFrom(xmpp));
+  ft.on("error", (err) => log(`transfer error: ${describe(err)}`));
+
+  // 4. Delivery trigger (README, "Delivery"): we learn that a recipient logged in from the
+  //    presence their server sends us once they approved our subscription; each resource that
+  //    comes online is where a waiting file will be offered. Presence known before a disconnect
+  //    is stale afterwards: the server sends it again after we reconnect (probes).
+  const presence = new PresenceTracker();
+  const onPresence = (change: PresenceChange) => log(`presence: ${change.full} ${change.kind}`);
+  xmpp.middleware.use((ctx, next) => {
+    const update = parsePresence(ctx.stanza);
+    if (update) presence.apply(update).forEach(onPresence);
+    return next();
+  });
+  xmpp.on("disconnect", () => presence.clear());
+
+  // 5. Last, the connection: every handler above is in place before the first stanza arrives.
+  const connection = keepConnected(xmpp, {
+    onRetry: ({ attempt, delayMs, reason }) => log(`${reason}; reconnecting in ${delayMs} ms (attempt ${attempt})`),
+  });
+  connection.start();
+
+  return {
+    xmpp, store, ft, presence,
+    async stop() {
+      connection.stop();
+      await xmpp.stop().catch(() => undefined);
+      await housekeeping.stop();
+      await store.close();
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  const e = err as { condition?: string; message?: string; code?: string } | undefined;
+  return e?.condition ?? e?.message ?? e?.code ?? String(err);
+}

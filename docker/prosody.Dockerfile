@@ -1,0 +1,16 @@
+# Prosody 0.12 from Debian, configured from the SAME template the tests run
+# (test/prosody/prosody.cfg.lua.template), rendered with envsubst at container start.
+# Build from the repository root:  docker build -f docker/prosody.Dockerfile .
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prosody gettext-base \
+ && rm -rf /var/lib/apt/lists/*
+COPY test/prosody/prosody.cfg.lua.template /etc/xft/prosody.cfg.lua.template
+COPY docker/render-prosody-config.sh /usr/local/bin/render-prosody-config.sh
+# All interfaces inside the container; data in a volume. The template has no TLS and allows PLAIN
+# without encryption: publish these ports on a private network or loopback only.
+ENV XFT_DIR=/var/lib/xft-prosody XFT_HOST=localhost XFT_INTERFACE=*
+VOLUME /var/lib/xft-prosody
+EXPOSE 5222 5269 5347
+# Users: docker compose exec prosody prosodyctl --config /etc/xft/prosody.cfg.lua register alice localhost PASSWORD
+CMD ["sh", "-c", "render-prosody-config.sh /etc/xft/prosody.cfg.lua.template /etc/xft/prosody.cfg.lua && exec prosody -F --config /etc/xft/prosody.cfg.lua"]

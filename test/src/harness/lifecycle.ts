@@ -1,0 +1,94 @@
+// Process-group and clean-up helpers shared by the ejabberd and federation harnesses: whatever a
+// test run starts or changes must be undone on stop(), on process exit and on SIGINT/SIGTERM.
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+
+// Referenced timers: a wait here is bounded, and after ejabberdctl's shell exits nothing else may
+// keep node alive while beam.smp is still shutting down.
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err; // already gone
+  }
+}
+
+/** True while a live (not zombie) process of the group exists. Zombies must not count: beam.smp
+ *  outlives ejabberdctl's shell, so it is reparented to PID 1, and a container's PID 1 may reap
+ *  it late or never. Read from /proc (field 3 of stat is the state, field 5 the group). */
+export function groupAlive(pgid: number): boolean {
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // comm may hold spaces
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** SIGTERM the group, SIGKILL what is left after graceMs, return once the group is empty. */
+export async function stopGroup(pgid: number, graceMs = 5000): Promise<void> {
+  signalGroup(pgid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(pgid) && Date.now() < deadline) await sleep(20);
+  if (!groupAlive(pgid)) return;
+  signalGroup(pgid, "SIGKILL");
+  while (groupAlive(pgid)) await sleep(20);
+}
+
+/** Pids whose command line contains `needle` (e.g. a temp dir), found through /proc. */
+export async function pidsMentioning(needle: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const name of await fsp.readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const cmdline = await fsp.readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(needle)) found.push(Number(name));
+  }
+  return found;
+}
+
+const cleanups = new Set<() => void>();
+let hooksInstalled = false;
+
+/** Registers a synchronous last-resort clean-up; returns its remover. mocha's --exit calls
+ *  process.exit(), which skips after() hooks of a failed run but not the 'exit' event. */
+export function onExit(cleanup: () => void): () => void {
+  if (!hooksInstalled) {
+    hooksInstalled = true;
+    const runAll = () => {
+      for (const c of [...cleanups]) {
+        try {
+          c();
+        } catch {
+          // the others must still run
+        }
+      }
+      cleanups.clear();
+    };
+    process.on("exit", runAll);
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.once(sig, () => {
+        runAll();
+        process.kill(process.pid, sig); // our listener is gone now: the default action (or mocha's)
+      });
+    }
+  }
+  cleanups.add(cleanup);
+  return () => void cleanups.delete(cleanup);
+}

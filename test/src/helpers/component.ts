@@ -1,0 +1,58 @@
+// Runs the real `xft-component` launcher as a child process, as an operator would, and watches
+// its stderr log lines.
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+export const COMPONENT_BIN = fileURLToPath(new URL("../../../component/bin/xft-component.js", import.meta.url));
+
+export interface ComponentRun {
+  child: ChildProcess;
+  stderr: () => string;
+  stdout: () => string;
+  exit: Promise<number | null>;
+  /** resolves once stderr holds `count` lines matching re */
+  waitForLog(re: RegExp, count?: number, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then the exit code */
+  stop(): Promise<number | null>;
+}
+
+export function runComponentBin(args: string[], env: Record<string, string>): ComponentRun {
+  const child = spawn(process.execPath, [COMPONENT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  let out = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const matches = (re: RegExp) => err.split("\n").filter((l) => re.test(l)).length;
+  return {
+    child, exit, stderr: () => err, stdout: () => out,
+    waitForLog(re, count = 1, timeoutMs = 20_000) {
+      const started = Date.now();
+      return new Promise((resolve, reject) => {
+        const poll = setInterval(() => {
+          if (matches(re) >= count) resolve(), clearInterval(poll);
+          else if (Date.now() - started > timeoutMs || child.exitCode !== null) {
+            clearInterval(poll);
+            reject(new Error(`no ${count} line(s) matching ${re} (exit ${child.exitCode}); stderr:\n${err}`));
+          }
+        }, 20);
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exit;
+    },
+  };
+}
+
+/** Runs it to its end (for --help and bad options). */
+export async function execComponentBin(args: string[], env: Record<string, string>, timeoutMs = 15_000) {
+  const run = runComponentBin(args, env);
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), timeoutMs);
+  const code = await run.exit;
+  clearTimeout(timer);
+  // 'exit' can come before the last pipe data: wait for the streams to end
+  await new Promise((resolve) => (run.child.stderr!.readableEnded ? resolve(undefined) : run.child.stderr!.once("end", resolve)));
+  await new Promise((resolve) => (run.child.stdout!.readableEnded ? resolve(undefined) : run.child.stdout!.once("end", resolve)));
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}

@@ -1,0 +1,63 @@
+// Raw-socket XMPP for harness tests, so a failure points at the harness or the server config,
+// never at our XMPP client code.
+import { createHash } from "node:crypto";
+import net from "node:net";
+
+const STREAM_NS = "xmlns:stream='http://etherx.jabber.org/streams'";
+
+/** A plain TCP connection with "send, then read until a pattern shows up". */
+export class Raw {
+  private buf = "";
+  private constructor(private readonly sock: net.Socket) {
+    sock.setEncoding("utf8");
+    sock.on("data", (d: string) => (this.buf += d));
+  }
+  static async open(port: number, host = "127.0.0.1"): Promise<Raw> {
+    const sock = net.connect(port, host);
+    await new Promise((resolve, reject) => sock.once("connect", resolve).once("error", reject));
+    return new Raw(sock);
+  }
+  async send(xml: string, until: RegExp, timeoutMs = 5000): Promise<string> {
+    this.buf = "";
+    this.sock.write(xml);
+    const deadline = Date.now() + timeoutMs;
+    while (!until.test(this.buf)) {
+      if (Date.now() > deadline) throw new Error(`timeout waiting for ${until}; got: ${this.buf}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.buf;
+  }
+  close() {
+    this.sock.destroy();
+  }
+}
+
+export const clientHeader = (host: string) =>
+  `<?xml version='1.0'?><stream:stream to='${host}' xmlns='jabber:client' ${STREAM_NS} version='1.0'>`;
+
+/** SASL PLAIN login; the post-auth stream features, or null if auth failed. */
+export async function plainLogin(port: number, host: string, user: string, password: string, ip?: string): Promise<string | null> {
+  const raw = await Raw.open(port, ip);
+  try {
+    await raw.send(clientHeader(host), /<\/stream:features>/);
+    const creds = Buffer.from(`\0${user}\0${password}`).toString("base64");
+    const answer = await raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`, /<success|<failure/);
+    if (!answer.includes("<success")) return null;
+    return await raw.send(clientHeader(host), /<\/stream:features>/);
+  } finally {
+    raw.close();
+  }
+}
+
+/** XEP-0114 handshake; the server's answer (<handshake/> or a stream error). */
+export async function componentHandshake(port: number, domain: string, secret: string, ip?: string): Promise<string> {
+  const raw = await Raw.open(port, ip);
+  try {
+    const header = `<stream:stream xmlns='jabber:component:accept' ${STREAM_NS} to='${domain}'>`;
+    const id = /<stream:stream[^>]*\sid=['"]([^'"]+)/.exec(await raw.send(header, /<stream:stream[^>]*>/))![1];
+    const digest = createHash("sha1").update(id + secret).digest("hex");
+    return await raw.send(`<handshake>${digest}</handshake>`, /<handshake\/>|<stream:error/);
+  } finally {
+    raw.close();
+  }
+}
