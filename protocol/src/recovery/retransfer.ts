@@ -79,13 +79,14 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
     private readonly deps: RetransferDeps,
     private readonly to: string,
     private readonly local: LocalFile,
-    private readonly options: RecoveryOptions,
+    private options: RecoveryOptions,
     private readonly extensions: Element[] = [],
     /** a manual resume of an earlier run: the first offer already says it continues this sid */
     continues?: string,
   ) {
     super();
     this.lastSid = continues;
+    this.options = { receiver: to, ...options };
     this.clock = deps.clock ?? systemClock;
     this.done = new Promise((resolve) => (this.settle = resolve));
   }
@@ -167,7 +168,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
         if (!this.deps.forward) return void this.apply({ type: "forward-failed", reason: "no offline store is known (set the component option)" });
         this.deps.forward({ to: this.to, local: this.local, continues: this.lastSid }).then(
           () => this.apply({ type: "forwarded" }),
-          (err) => this.apply({ type: "forward-failed", reason: `offline forward failed: ${err?.message ?? err}` }),
+          (err) => this.apply({ type: "forward-failed", reason: `${this.to} did not confirm within ${this.options.confirmTimeout} s and the offline forward failed: ${err?.message ?? err}` }),
         );
         return;
       case "announce":

@@ -14,6 +14,8 @@ export interface RecoveryOptions {
   /** seconds to wait for the receiver to confirm a (re-)offer */
   confirmTimeout: number;
   backoff?: BackoffPolicy;
+  /** who is waited for, in the reasons shown to the user; default "the receiver" */
+  receiver?: string;
 }
 
 export type RecoveryState =
@@ -116,7 +118,7 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
       if (options.offlineForward) {
         return { state: { phase: "forwarding", offset: state.offset }, effects: [{ type: "forward-offline", offset: state.offset }] };
       }
-      const reason = `the receiver did not confirm within ${options.confirmTimeout} s`;
+      const reason = `${options.receiver ?? "the receiver"} did not confirm within ${options.confirmTimeout} s`;
       return {
         state: { phase: "prompting", offset: state.offset, reason },
         effects: [{ type: "announce", event: "failed", offset: state.offset, reason }, { type: "announce", event: "prompt", offset: state.offset, reason: `${reason}; retry by hand` }],

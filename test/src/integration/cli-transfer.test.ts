@@ -83,10 +83,11 @@ for (const kind of SERVER_KINDS) describe(`xft send / receive through ${serverNa
   it("fails (exit 1, failed event) when nobody is there to receive", async () => {
     const src = join(work, "f.bin");
     await writeFile(src, "hello");
-    const sender = runXft(["send", `bob@${server.host}`, src], alice);
+    // nobody confirms within 2 s, and without offline forwarding that is the end of this run
+    const sender = runXft(["send", `bob@${server.host}`, src, "--confirm-timeout", "2", "--no-offline-forward"], alice);
     assert.equal(await sender.exit, 1);
-    const failed = sender.events.find((e) => e.type === "failed");
-    assert.ok(failed, "a failed event");
-    assert.match(String(failed.reason), /bob@/);
+    const failed = sender.events.find((e) => e.type === "failed" || e.type === "prompt");
+    assert.ok(failed, "a failed or prompt event");
+    assert.match(String(failed.reason), /bob@\S+ did not confirm within 2 s/);
   });
 });
