@@ -17,20 +17,42 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 
 /** True while a live (not zombie) process of the group exists. Zombies must not count: beam.smp
  *  outlives ejabberdctl's shell, so it is reparented to PID 1, and a container's PID 1 may reap
- *  it late or never. Read from /proc (field 3 of stat is the state, field 5 the group). */
+ *  it late or never. Read from /proc (field 3 of stat is the state, field 5 the group).
+ *  A multithreaded process (beam.smp) whose main thread has exited shows "Z" while its other
+ *  threads are still tearing down and still hold its descriptors (listening sockets included):
+ *  it is alive until every thread in /proc/PID/task is a zombie or gone. */
 export function groupAlive(pgid: number): boolean {
   for (const name of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
-    } catch {
-      continue; // exited meanwhile
-    }
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // comm may hold spaces
-    if (Number(pgrp) === pgid && state !== "Z") return true;
+    const stat = statFields(`/proc/${name}/stat`);
+    if (!stat || Number(stat.pgrp) !== pgid) continue; // exited meanwhile, or another group
+    if (stat.state !== "Z" || threadsAlive(name)) return true;
   }
   return false;
+}
+
+function statFields(file: string): { state: string; pgrp: string } | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // comm may hold spaces
+  return { state, pgrp };
+}
+
+function threadsAlive(pid: string): boolean {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tids.some((tid) => {
+    const state = statFields(`/proc/${pid}/task/${tid}/stat`)?.state;
+    return state !== undefined && state !== "Z";
+  });
 }
 
 export function pidAlive(pid: number): boolean {
