@@ -103,7 +103,9 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
   const final = await Promise.race([r.done, prompted]);
   if (final.outcome === "stored-offline") render({ type: "stored-offline", offset: final.offset, name: cmd.file, reason: final.reason });
   if (final.outcome === "failed") render({ type: "failed", offset: final.offset, name: cmd.file, reason: final.reason });
-  render({ type: "summary", name: cmd.file, reason: `${final.outcome}; re-offers: ${final.reOffers}` });
+  const size = (await stat(cmd.file)).size;
+  const sent = plugin.ft.stats.bytesSent;
+  render({ type: "summary", name: cmd.file, reason: `${final.outcome}; re-offers: ${final.reOffers}; ${sent} bytes sent for ${size} (${Math.max(0, sent - size)} more than once)` });
   return final.outcome === "failed" ? EXIT.failed : EXIT.ok;
 }
 
@@ -171,10 +173,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`xft: cannot log in as ${cmd.jid}: ${err?.message ?? err}\n`);
     return EXIT.connect;
   }
+  // the connection's own story, on stderr: a resumed stream (XEP-0198) loses nothing in flight
+  let closing = false;
+  account.xmpp.on("disconnect", () => closing || process.stderr.write("xft: connection lost, reconnecting\n"));
+  account.xmpp.on("online", () => process.stderr.write(`xft: online again as ${account.jid} (a new session)\n`));
+  account.xmpp.streamManagement?.on("resumed", (i: { resent: number }) => process.stderr.write(`xft: stream resumed (XEP-0198), ${i.resent} stanzas re-sent\n`));
   try {
     if (cmd.command === "prefs") return await prefs(cmd, account);
     return cmd.command === "send" ? await send(cmd, account, render) : await receive(cmd, account, render);
   } finally {
+    closing = true;
     await account.close();
   }
 }
