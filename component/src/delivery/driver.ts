@@ -91,10 +91,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       return finish("failed");
     }
     if (job.stopped) return finish("interrupted");
-    log(`delivery: offering ${file.name} (${fileId}) to ${full} from byte ${file.deliveredOffset}`);
-    // what the recipient accepted at is what it holds: recorded, so a restart knows it
+    log(`delivery: offering ${file.name} (${fileId}) to ${full} (it held ${file.deliveredOffset} bytes before)`);
+    // what the recipient accepted at, and what it acknowledged since (progress events, every
+    // 250 ms), is what it holds: recorded, so a restart or a later login knows it
+    const sids = new Set<string>();
     const progress = (e: TransferEvent) => {
-      if (!e.sending || e.sha256 !== file.sha256 || bare(e.peer) !== bareJid) return;
+      if (!sids.has(e.sid) || bare(e.peer) !== bareJid || e.offset <= 0) return;
       try {
         store.recordDeliveryProgress(fileId, e.offset);
       } catch { /* delivered or expired meanwhile */ }
@@ -102,6 +104,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     ft.on("transfer-started", progress);
     ft.on("transfer-resumed", progress);
     ft.on("transfer-interrupted", progress);
+    ft.on("transfer-progress", progress);
     const r = retransfer(
       {
         ft, network: deps.network,
@@ -111,12 +114,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       full, local,
       { autoRetransfer: true, offlineForward: false, confirmTimeout: deps.confirmTimeout ?? 30, receiver: full },
     );
+    r.on("session", (t) => sids.add(t.sid)); // progress events carry the sid only
     job.r = r;
     if (job.stopped) r.cancel("the recipient went offline");
     const result = await r.done;
     ft.off("transfer-started", progress);
     ft.off("transfer-resumed", progress);
     ft.off("transfer-interrupted", progress);
+    ft.off("transfer-progress", progress);
     if (result.outcome === "completed") {
       try {
         const receipt = await store.markDelivered(fileId);
@@ -127,7 +132,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       }
       return finish("delivered");
     }
-    log(`delivery: ${file.name} (${fileId}) to ${full} stopped at ${result.offset}: ${result.reason}`);
+    const held = store.get(fileId, bareJid)?.deliveredOffset ?? 0;
+    log(`delivery: ${file.name} (${fileId}) to ${full} stopped (recipient holds ${held}): ${result.reason}`);
     finish(job.stopped ? "interrupted" : "failed");
   }
 
@@ -136,7 +142,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     cameOnline: (bareJid, full) => dispatch({ type: "came-online", bare: bareJid, full, pending: pending(bareJid) }),
     wentOffline: (bareJid, full) => dispatch({ type: "went-offline", bare: bareJid, full }),
     probeWaiting() {
-      for (const r of store.waitingRecipients()) void deps.send(makeProbe(r)).catch(() => undefined);
+      // We keep no roster: the subscribe is repeated for each waiting recipient (their server
+      // answers it by itself when it is already approved, RFC 6121 §3.1.3), the probe brings
+      // the presence of those online now (§4.3), which the servers do not re-send to a
+      // component that reconnects.
+      for (const r of store.waitingRecipients()) {
+        void deps.send(makeSubscribe(r)).catch(() => undefined);
+        void deps.send(makeProbe(r)).catch(() => undefined);
+      }
     },
     stop() {
       for (const t of timers) clearTimeout(t);

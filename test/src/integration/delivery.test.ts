@@ -6,24 +6,25 @@ import assert from "node:assert/strict";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Element } from "ltx/lib/ltx.js";
-import { parseDelivered, parseWaiting, type DeliveredReceipt, type TransferEvent } from "@xft/protocol";
+import { parseDelivered, parseWaiting, WRITE_BEHIND, type DeliveredReceipt, type TransferEvent } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component.js";
 import { loadConfig } from "@xft/component/config/options.js";
 import { runComponent, type RunningComponent } from "@xft/component/main.js";
-import type { OfflineStore, StoredFile } from "@xft/component/store/index.js";
+import { createStore, type OfflineStore, type StoredFile } from "@xft/component/store/index.js";
+import { runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { startEjabberd } from "../harness/ejabberd.js";
 import { startProsody } from "../harness/prosody.js";
 import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../harness/servers.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 
 const MiB = 1024 * 1024;
-export const WINDOW_BYTES = 16 * 32766; // one send window at the default block size and window
+const WINDOW_BYTES = 16 * 32766; // one send window at the default block size and window
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-export async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -32,7 +33,7 @@ export async function until(what: string, cond: () => boolean, timeoutMs = 30_00
 }
 
 /** Puts `path` into the store for `recipient` as a finished upload, in 256 KiB appends. */
-export async function storeFile(store: OfflineStore, path: string, sender: string, recipient: string, name: string): Promise<StoredFile> {
+async function storeFile(store: OfflineStore, path: string, sender: string, recipient: string, name: string): Promise<StoredFile> {
   const data = await readFile(path);
   const sha = await sha256(path);
   const { id } = await store.beginUpload({ sender, recipient, name, size: data.length, sha256: sha });
@@ -41,7 +42,7 @@ export async function storeFile(store: OfflineStore, path: string, sender: strin
   return store.get(id, recipient)!;
 }
 
-export function componentConfig(server: XmppServer, db: string) {
+function componentConfig(server: XmppServer, db: string) {
   const loaded = loadConfig([], {
     XFT_COMPONENT_JID: `files.${server.host}`, XFT_COMPONENT_SECRET: server.components[`files.${server.host}`],
     XFT_COMPONENT_SERVICE: server.componentService, XFT_DB: db,
@@ -123,6 +124,7 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
     const a = await login("alice");
     const receipts: DeliveredReceipt[] = [];
     a.port.onMessage((m: Element) => {
+      lines.push(`alice got ${m.toString().slice(0, 300)}`);
       const r = parseDelivered(m);
       if (r) receipts.push(r);
     });
@@ -161,9 +163,11 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
     assert.deepEqual(approved, [`files.${server.host}`]);
     assert.deepEqual(completed.map((c) => c.name), ["report.bin", "notes.txt"], "one at a time, oldest first");
     for (const [i, f] of files.entries()) assert.equal(await sha256(completed[i].path!), f.sha256);
-    await until("alice's receipts", () => receipts.length === 2);
-    assert.deepEqual(receipts[0], { recipient: bobJid(), name: "report.bin", size: files[0].size, sha256: files[0].sha256 });
-    assert.deepEqual(receipts[1], { recipient: bobJid(), name: "notes.txt", size: 1000, sha256: files[1].sha256 });
+    // (receipts of earlier tests, kept by her server while she was offline, may come first)
+    const mine = () => receipts.filter((r) => files.some((f) => f.sha256 === r.sha256));
+    await until("alice's receipts", () => mine().length === 2);
+    assert.deepEqual(mine()[0], { recipient: bobJid(), name: "report.bin", size: files[0].size, sha256: files[0].sha256 });
+    assert.deepEqual(mine()[1], { recipient: bobJid(), name: "notes.txt", size: 1000, sha256: files[1].sha256 });
     for (const f of files) assert.equal(component.store.get(f.id, bobJid())!.state, "delivered");
     assert.deepEqual(component.store.pendingFor(bobJid()), []);
     assert.equal(notices.length, 1, "one notice for both files");
@@ -192,5 +196,76 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
     assert.equal(a.started.length + b.started.length, 1, "exactly one offer accepted");
     assert.equal(await sha256((a.completed[0] ?? b.completed[0]).path!), file.sha256);
     assert.equal(component.store.get(file.id, bobJid())!.state, "delivered");
+  });
+  it("bob goes offline mid-delivery: stopped, progress recorded; at his next login it resumes at the bytes he holds, byte-exact, re-sending at most what was in flight", async () => {
+    component = await startComponent();
+    const receipts = await aliceWatchingReceipts();
+    const dir = join(work, "bob");
+    await mkdir(dir);
+    const src = join(work, "big.bin");
+    await randomFile(src, 48 * MiB);
+    const first = await bobWithPlugin(dir);
+    const file = await storeFile(component.store, src, alice(), bobJid(), "big.bin");
+    component.delivery.stored(file);
+    await until("bob has some of it", () => first.plugin.ft.stats.bytesReceived >= 4 * MiB);
+    await first.account.close(); // his server tells the component he is gone
+    const sentBeforeCut = component.ft.stats.bytesSent;
+    await until("the component stopped", () => lines.some((l) => /delivery: big\.bin .* stopped /.test(l)));
+    assert.equal(first.completed.length, 0, "cut before the end");
+    const row = component.store.get(file.id, bobJid())!;
+    assert.equal(row.state, "delivering");
+    assert.ok(row.deliveredOffset > 0, `progress recorded: ${row.deliveredOffset}`);
+
+    const second = await bobWithPlugin(dir);
+    await until("bob's copy", () => second.completed.length === 1);
+    const held = second.started[0].offset;
+    assert.ok(held > 0 && held < file.size, `resumed at ${held}`);
+    assert.equal(await sha256(second.completed[0].path!), file.sha256);
+    const resent = component.ft.stats.bytesSent - file.size;
+    assert.ok(resent <= sentBeforeCut - held + 0, `re-sent ${resent} > in flight ${sentBeforeCut - held}`);
+    assert.ok(sentBeforeCut - held <= WINDOW_BYTES + WRITE_BEHIND, `in flight at the cut: ${sentBeforeCut - held}`);
+    await until("alice's receipt", () => receipts.some((r) => r.sha256 === file.sha256));
+    assert.equal(receipts.filter((r) => r.sha256 === file.sha256).length, 1);
+    assert.equal(component.store.get(file.id, bobJid())!.state, "delivered");
+  });
+
+  it("kill -9 of the component during a delivery: restarted, it probes bob and the delivery completes at the bytes he holds", async () => {
+    const db = join(work, "store.sqlite");
+    const src = join(work, "crash.bin");
+    await randomFile(src, 48 * MiB);
+    const seeded = createStore({ path: db });
+    const file = await storeFile(seeded, src, alice(), bobJid(), "crash.bin");
+    await seeded.close();
+    const env = {
+      XFT_COMPONENT_JID: `files.${server.host}`, XFT_COMPONENT_SECRET: server.components[`files.${server.host}`],
+      XFT_COMPONENT_SERVICE: server.componentService, XFT_DB: db,
+    };
+    const dir = join(work, "bob");
+    await mkdir(dir);
+    const bob = await bobWithPlugin(dir);
+    let bin: ComponentRun = runComponentBin([], env);
+    try {
+      await until("bob has some of it", () => bob.plugin.ft.stats.bytesReceived >= 4 * MiB);
+      bin.child.kill("SIGKILL");
+      await bin.exit;
+      assert.equal(bob.completed.length, 0, "killed before the end");
+      const receivedAtKill = bob.plugin.ft.stats.bytesReceived;
+      bin = runComponentBin([], env);
+      await until("bob's copy", () => bob.completed.length === 1, 90_000);
+      assert.equal(await sha256(bob.completed[0].path!), file.sha256);
+      const resumedAt = bob.started.at(-1)!.offset;
+      assert.ok(resumedAt > 0, `resumed at ${resumedAt}, not from 0`);
+      assert.ok(bob.plugin.ft.stats.bytesReceived - file.size <= receivedAtKill - resumedAt + WINDOW_BYTES);
+      await bin.waitForLog(/delivery: crash\.bin .* delivered/);
+    } finally {
+      lines.push(bin.stderr());
+      await bin.stop();
+    }
+    const after = createStore({ path: db });
+    try {
+      assert.equal(after.get(file.id, bobJid())!.state, "delivered");
+    } finally {
+      await after.close();
+    }
   });
 });
