@@ -6,6 +6,7 @@ import {
   bare, describeLocalFile, fileTransfer, makeRecipient, retransfer, type FileTransferOptions, type IncomingOffer,
   type LocalFile, type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
+import { createElement as xml } from "ltx/lib/ltx.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "./prefs/preferences.js";
 import { answerProposals, createPeerResolver } from "./resolve-peer.js";
 
@@ -29,8 +30,13 @@ export type PluginEvents = {
   offer: [IncomingOffer];
   /** a decision is the user's (auto-receive off for a continuation, or a sender's prompt) */
   prompt: [{ kind: "continuation-offered" | "retry-send"; peer: string; name?: string; offset: number; reason: string }];
-  /** a continuation taken without asking (auto-receive) */
+  /** a continuation, or a file from our own store, taken without asking (auto-receive) */
   "auto-accepted": [IncomingOffer];
+  /** a presence subscription request the plugin did not approve itself (not our store): the
+   *  application answers it (RFC 6121 §3.1.3) */
+  "subscription-request": [{ from: string }];
+  /** our store approved: it will see our presence and deliver waiting files when we log in */
+  "store-subscribed": [{ store: string }];
 };
 
 /** One XEP-0353 propose waits this long; the retransfer proposes again until confirm-timeout.
@@ -48,8 +54,34 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
   answerProposals(port, acceptProposals ?? (() => events.listenerCount("offer") > 0 || preferences.autoReceive));
 
   // ---- receiver: FIG. 2 ---------------------------------------------------------------------
+  // The user's own store (the component preference, else disco on the user's server) asks to
+  // see our presence so it can deliver files left for us when we log in (xep-draft §'Delivery'):
+  // approved without asking. Any other request is the application's.
+  let storeJid: Promise<string | undefined> | undefined;
+  const ownStore = (): Promise<string | undefined> =>
+    preferences.component !== undefined ? Promise.resolve(preferences.component) : (storeJid ??= (findComponent?.() ?? Promise.resolve(undefined)).catch(() => {
+      storeJid = undefined; // a failed disco is asked again next time
+      return undefined;
+    }));
+  const isOwnStore = async (jid: string) => bare(jid) === (await ownStore())?.toLowerCase();
+  port.onPresence?.((p) => {
+    if (p.attrs.type !== "subscribe") return;
+    const from = bare(String(p.attrs.from ?? ""));
+    void isOwnStore(from).then((own) => {
+      if (!own) return void events.emit("subscription-request", { from });
+      void port.send(xml("presence", { to: from, type: "subscribed" })).catch(() => undefined);
+      events.emit("store-subscribed", { store: from });
+    });
+  });
+
   ft.on("offer", (offer) => void routeOffer(offer));
   async function routeOffer(offer: IncomingOffer): Promise<void> {
+    if (preferences.autoReceive && downloadDir && (await isOwnStore(offer.from))) {
+      // a file the store kept for us: taken like a continuation, at the bytes we hold of it
+      events.emit("auto-accepted", offer);
+      await offer.accept(downloadDir).catch(() => undefined);
+      return;
+    }
     const held = offer.continues && downloadDir ? await offer.heldIn(downloadDir).catch(() => 0) : 0;
     if (offer.continues && held > 0) {
       if (preferences.autoReceive && downloadDir) {

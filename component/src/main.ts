@@ -4,6 +4,7 @@
 import { fileTransfer, xmppPortFrom, type FileTransfer } from "@xft/protocol";
 import type { ComponentConfig } from "./config/options.js";
 import { keepConnected } from "./connection/keep-connected.js";
+import { createDelivery, type Delivery } from "./delivery/driver.js";
 import { createComponent } from "./entity/component.js";
 import type { XmppComponent } from "./entity/types.js";
 import { scheduleHousekeeping } from "./housekeeping/schedule.js";
@@ -19,6 +20,8 @@ export interface RunningComponent {
   store: OfflineStore;
   ft: FileTransfer;
   presence: PresenceTracker;
+  /** offers waiting files to recipients who come online; the upload half calls stored(file) */
+  delivery: Delivery;
   /** no more reconnects, close the stream, wait for housekeeping, close the database */
   stop(): Promise<void>;
 }
@@ -67,13 +70,26 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   //    comes online is where a waiting file will be offered. Presence known before a disconnect
   //    is stale afterwards: the server sends it again after we reconnect (probes).
   const presence = new PresenceTracker();
-  const onPresence = (change: PresenceChange) => log(`presence: ${change.full} ${change.kind}`);
+  // 4b. Delivery (delivery/): offers each waiting file to the resource that came online last,
+  //    one at a time, and sends the sender a receipt. The components' presence is not re-sent
+  //    by the servers after we reconnect, so we probe everyone with a waiting file.
+  const delivery = createDelivery({
+    ft, store, log, send: (stanza) => xmpp.send(stanza),
+    isOnline: (full) => presence.resourcesOf(full.slice(0, full.indexOf("/"))).includes(full),
+    network: { isOnline: () => xmpp.status === "online", reconnect: () => onceOnline(xmpp, 30_000) },
+  });
+  xmpp.on("online", () => delivery.probeWaiting());
+  const onPresence = (change: PresenceChange) => {
+    log(`presence: ${change.full} ${change.kind}`);
+    if (change.kind === "came-online") delivery.cameOnline(change.bare, change.full);
+    else delivery.wentOffline(change.bare, change.full);
+  };
   xmpp.middleware.use((ctx, next) => {
     const update = parsePresence(ctx.stanza);
     if (update) presence.apply(update).forEach(onPresence);
     return next();
   });
-  xmpp.on("disconnect", () => presence.clear());
+  xmpp.on("disconnect", () => presence.clear().forEach(onPresence));
 
   // 5. Last, the connection: every handler above is in place before the first stanza arrives.
   const connection = keepConnected(xmpp, {
@@ -82,14 +98,23 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   connection.start();
 
   return {
-    xmpp, store, ft, presence,
+    xmpp, store, ft, presence, delivery,
     async stop() {
       connection.stop();
+      delivery.stop();
       await xmpp.stop().catch(() => undefined);
       await housekeeping.stop();
       await store.close();
     },
   };
+}
+
+function onceOnline(xmpp: XmppComponent, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (xmpp.off("online", up), reject(new Error("not online again in time"))), timeoutMs);
+    const up = () => (clearTimeout(timer), resolve());
+    xmpp.once("online", up);
+  });
 }
 
 function describe(err: unknown): string {

@@ -16,3 +16,4 @@ export * from "./recovery/backoff.js";
 export * from "./recovery/sender.js";
 export * from "./recovery/retransfer.js";
 export * from "./xep0030/disco.js";
+export * from "./ftrecovery/delivery.js";

@@ -73,6 +73,9 @@ export function prepareQueries(db: Db) {
       "SELECT * FROM files WHERE recipient = ? AND state IN ('stored', 'delivering') AND expires_at > ? ORDER BY created_at, id",
     ),
     sentBy: q("SELECT * FROM files WHERE sender = ? ORDER BY created_at, id"),
+    waitingRecipients: q<{ recipient: string }>(
+      "SELECT DISTINCT recipient FROM files WHERE state IN ('stored', 'delivering') AND expires_at > ? ORDER BY recipient",
+    ),
     deleteUndelivered: w("DELETE FROM files WHERE id = ? AND state <> 'delivered'"),
     deleteDelivered: w("DELETE FROM files WHERE id = ? AND state = 'delivered'"),
     deleteAny: w("DELETE FROM files WHERE id = ?"),

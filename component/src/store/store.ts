@@ -79,6 +79,10 @@ export interface OfflineStore {
   finishUpload(id: string): Promise<StoredFile>;
   /** Stored files waiting for recipient (not expired), oldest first. */
   pendingFor(recipient: string): StoredFile[];
+  /** Bare JIDs with a stored, undelivered file: whose presence to ask for after a (re)start. */
+  waitingRecipients(): string[];
+  /** Where a stored file's bytes are (read-only use: delivery offers this path). */
+  bytesPath(id: string): string;
   /** The file if requester is its recipient and it is stored / delivering / delivered; else undefined. */
   get(id: string, requester: string): StoredFile | undefined;
   /** The bytes from fromOffset to the end, in chunks; only for the recipient, only before delivery. */
@@ -237,6 +241,16 @@ export function createStore(options: StoreOptions): OfflineStore {
     pendingFor(recipient) {
       assertOpen();
       return q.pendingFor.all(bareJid(recipient, "recipient"), clock()).map(toStoredFile);
+    },
+
+    waitingRecipients() {
+      assertOpen();
+      return q.waitingRecipients.all(clock()).map((r) => r.recipient);
+    },
+
+    bytesPath(id) {
+      if (!isFileId(id)) throw new NotFoundError();
+      return files.pathOf(id);
     },
 
     get(id, requester) {

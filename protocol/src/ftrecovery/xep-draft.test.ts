@@ -1,23 +1,14 @@
 // The examples of xep-draft/xep-jingle-ft-recovery.xml are fixtures: each one is read from the
 // draft itself and must mean, to our parsers, what the draft's text says it means.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { parse, type Element } from "ltx/lib/ltx.js";
+import type { Element } from "ltx/lib/ltx.js";
 import { parseStanzaError } from "../errors/stanza-error.js";
 import { parseJingle } from "../xep0166/jingle.js";
 import { parseDescription } from "../xep0234/file.js";
+import { draftExample } from "./draft-examples.js";
 import { checkpointFor, parseCheckpoints, parseContinues } from "./elements.js";
 
-const DRAFT = new URL("../../../xep-draft/xep-jingle-ft-recovery.xml", import.meta.url);
-
-/** the stanza of the example with this caption (the XML entity &apos; is written out) */
-function example(caption: string): Element {
-  const draft = readFileSync(DRAFT, "utf8").replaceAll("&apos;", "'");
-  const at = draft.indexOf(`caption='${caption}'`);
-  assert.notEqual(at, -1, `no example captioned "${caption}" in the draft`);
-  const cdata = draft.slice(draft.indexOf("<![CDATA[", at) + 9, draft.indexOf("]]>", at));
-  return parse(cdata.trim());
-}
+const example = draftExample;
 
 function fileOf(iq: Element) {
   const jingle = parseJingle(iq.getChild("jingle")!);

@@ -1,0 +1,159 @@
+// Carries out delivery (plan.ts) against the engine, the store and the connection: offers each
+// waiting file with the clients' own automatic retransfer (protocol/src/recovery/retransfer.ts,
+// same rules; no second implementation), records how far the recipient got so that a restart
+// resumes, and sends receipts. Events reach the plan one at a time (all synchronous here).
+import type { Element } from "ltx/lib/ltx.js";
+import { bare, describeLocalFile, retransfer, type FileTransfer, type RecoveryNetwork, type Retransfer, type TransferEvent } from "@xft/protocol";
+import type { OfflineStore, StoredFile } from "../store/index.js";
+import { makeProbe, makeReceipt, makeSubscribe, makeWaitingNotice } from "./messages.js";
+import { deliver, initialDelivery, type DeliveryEffect, type DeliveryEvent, type DeliveryState } from "./plan.js";
+
+export interface DeliveryDeps {
+  ft: FileTransfer;
+  store: OfflineStore;
+  send(stanza: Element): Promise<void>;
+  /** the component's connection, for the retransfer's "network back" */
+  network: RecoveryNetwork;
+  /** is this full JID online now (the presence tracker) */
+  isOnline(full: string): boolean;
+  log(line: string): void;
+  /** s a re-offer to a resource that is still online may wait for its accept; default 30 */
+  confirmTimeout?: number;
+  /** ms the first notice of an offline period waits, so that files stored together share it */
+  notifyDelayMs?: number;
+}
+
+export interface Delivery {
+  /** a file is fully stored and checked (the upload half emits this) */
+  stored(file: StoredFile): void;
+  cameOnline(bare: string, full: string): void;
+  wentOffline(bare: string, full: string): void;
+  /** we are online (again): ask for the presence of everyone with a waiting file */
+  probeWaiting(): void;
+  stop(): void;
+}
+
+export function createDelivery(deps: DeliveryDeps): Delivery {
+  const { ft, store, log } = deps;
+  let state: DeliveryState = initialDelivery;
+  const running = new Map<string, { fileId: string; r?: Retransfer; stopped: boolean }>();
+  const timers = new Set<NodeJS.Timeout>();
+  const pending = (bareJid: string) => store.pendingFor(bareJid).map((f) => f.id);
+
+  function dispatch(event: DeliveryEvent): void {
+    const t = deliver(state, event);
+    state = t.state;
+    for (const effect of t.effects) perform(effect);
+  }
+
+  function perform(effect: DeliveryEffect): void {
+    switch (effect.type) {
+      case "subscribe":
+        return void deps.send(makeSubscribe(effect.bare)).catch(() => undefined);
+      case "notify": {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          const files = store.pendingFor(effect.bare);
+          if (files.length) void deps.send(makeWaitingNotice(effect.bare, files)).catch(() => undefined);
+        }, deps.notifyDelayMs ?? 1000);
+        timers.add(timer);
+        return;
+      }
+      case "stop": {
+        const job = running.get(effect.bare);
+        if (job?.fileId !== effect.fileId) return;
+        job.stopped = true;
+        job.r?.cancel("the recipient went offline");
+        return;
+      }
+      case "offer":
+        return void offer(effect.bare, effect.full, effect.fileId);
+    }
+  }
+
+  async function offer(bareJid: string, full: string, fileId: string): Promise<void> {
+    const job: { fileId: string; r?: Retransfer; stopped: boolean } = { fileId, stopped: false };
+    running.set(bareJid, job);
+    const finish = (outcome: "delivered" | "interrupted" | "failed") => {
+      if (running.get(bareJid) === job) running.delete(bareJid);
+      dispatch({ type: "finished", bare: bareJid, fileId, outcome, pending: pending(bareJid) });
+    };
+    const file = store.get(fileId, bareJid);
+    if (!file) return finish("failed");
+    let local;
+    try {
+      // the bytes are a file beside the database: the engine streams them from disk, block by
+      // block, as it does a user's file; the checkpoints cost one read here
+      local = await describeLocalFile(store.bytesPath(fileId), file.name);
+      if (local.sha256 !== file.sha256 || local.size !== file.size) throw new Error("stored bytes do not match their sha-256");
+    } catch (err: any) {
+      log(`delivery of ${fileId} to ${bareJid} failed: ${err?.message ?? err}`);
+      return finish("failed");
+    }
+    if (job.stopped) return finish("interrupted");
+    log(`delivery: offering ${file.name} (${fileId}) to ${full} (it held ${file.deliveredOffset} bytes before)`);
+    // what the recipient accepted at, and what it acknowledged since (progress events, every
+    // 250 ms), is what it holds: recorded, so a restart or a later login knows it
+    const sids = new Set<string>();
+    const progress = (e: TransferEvent) => {
+      if (!sids.has(e.sid) || bare(e.peer) !== bareJid || e.offset <= 0) return;
+      try {
+        store.recordDeliveryProgress(fileId, e.offset);
+      } catch { /* delivered or expired meanwhile */ }
+    };
+    ft.on("transfer-started", progress);
+    ft.on("transfer-resumed", progress);
+    ft.on("transfer-interrupted", progress);
+    ft.on("transfer-progress", progress);
+    const r = retransfer(
+      {
+        ft, network: deps.network,
+        // a re-offer goes to the same resource while it is online; once it is gone, the plan moves on
+        locate: async (to) => (deps.isOnline(to) ? to : Promise.reject(new Error(`${to} is offline`))),
+      },
+      full, local,
+      { autoRetransfer: true, offlineForward: false, confirmTimeout: deps.confirmTimeout ?? 30, receiver: full },
+    );
+    r.on("session", (t) => sids.add(t.sid)); // progress events carry the sid only
+    job.r = r;
+    if (job.stopped) r.cancel("the recipient went offline");
+    const result = await r.done;
+    ft.off("transfer-started", progress);
+    ft.off("transfer-resumed", progress);
+    ft.off("transfer-interrupted", progress);
+    ft.off("transfer-progress", progress);
+    if (result.outcome === "completed") {
+      try {
+        const receipt = await store.markDelivered(fileId);
+        log(`delivery: ${file.name} (${fileId}) delivered to ${full}`);
+        await deps.send(makeReceipt(receipt)).catch(() => undefined);
+      } catch (err: any) {
+        log(`delivery: marking ${fileId} delivered failed: ${err?.message ?? err}`);
+      }
+      return finish("delivered");
+    }
+    const held = store.get(fileId, bareJid)?.deliveredOffset ?? 0;
+    log(`delivery: ${file.name} (${fileId}) to ${full} stopped (recipient holds ${held}): ${result.reason}`);
+    finish(job.stopped ? "interrupted" : "failed");
+  }
+
+  return {
+    stored: (file) => dispatch({ type: "stored", bare: file.recipient, fileId: file.id, pending: pending(file.recipient) }),
+    cameOnline: (bareJid, full) => dispatch({ type: "came-online", bare: bareJid, full, pending: pending(bareJid) }),
+    wentOffline: (bareJid, full) => dispatch({ type: "went-offline", bare: bareJid, full }),
+    probeWaiting() {
+      // We keep no roster: the subscribe is repeated for each waiting recipient (their server
+      // answers it by itself when it is already approved, RFC 6121 §3.1.3), the probe brings
+      // the presence of those online now (§4.3), which the servers do not re-send to a
+      // component that reconnects.
+      for (const r of store.waitingRecipients()) {
+        void deps.send(makeSubscribe(r)).catch(() => undefined);
+        void deps.send(makeProbe(r)).catch(() => undefined);
+      }
+    },
+    stop() {
+      for (const t of timers) clearTimeout(t);
+      for (const job of running.values()) (job.stopped = true), job.r?.cancel("stopping");
+    },
+  };
+}

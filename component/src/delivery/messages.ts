@@ -1,0 +1,34 @@
+// The stanzas delivery sends (xep-draft §'Delivery'): pure builders. Each message carries a
+// human <body/> (any client shows it) beside our element (our plugin reads it).
+import { createElement as xml, type Element } from "ltx/lib/ltx.js";
+import { makeDelivered, makeWaiting } from "@xft/protocol";
+import type { Receipt, StoredFile } from "../store/index.js";
+
+export function humanSize(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) (n /= 1024), u++;
+  return u === 0 ? `${bytes} bytes` : `${n.toFixed(1)} ${units[u]}`;
+}
+
+/** RFC 6121 §3.1.1: we ask to see the recipient's presence, to know when to deliver. */
+export const makeSubscribe = (bare: string): Element => xml("presence", { to: bare, type: "subscribe" });
+
+/** RFC 6121 §4.3: after a restart, the presence of recipients whose files wait. */
+export const makeProbe = (bare: string): Element => xml("presence", { to: bare, type: "probe" });
+
+/** The one notice of an offline period: every file waiting for bare when it is sent. */
+export function makeWaitingNotice(bare: string, files: StoredFile[]): Element {
+  const lines = files.map((f) => `${f.name} (${humanSize(f.size)}) from ${f.sender}`);
+  const body = files.length === 1
+    ? `A file from ${files[0].sender} waits for you: ${lines[0]}. It is sent to you when you are online.`
+    : `${files.length} files wait for you:\n${lines.join("\n")}\nThey are sent to you when you are online.`;
+  return xml("message", { to: bare, type: "normal" }, xml("body", {}, body), makeWaiting(files.map((f) => ({ sender: f.sender, name: f.name, size: f.size }))));
+}
+
+/** The sender's receipt: the recipient holds the whole file, its sha-256 checked. */
+export function makeReceipt(r: Receipt): Element {
+  const body = `${r.recipient} received ${r.name} (${humanSize(r.size)}), which you left at the offline store.`;
+  return xml("message", { to: r.sender, type: "normal" }, xml("body", {}, body), makeDelivered({ recipient: r.recipient, name: r.name, size: r.size, sha256: r.sha256 }));
+}

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { deliver, initialDelivery, type DeliveryEvent, type DeliveryState } from "./plan.js";
+
+const bob = "bob@example.net";
+const run = (events: DeliveryEvent[], state: DeliveryState = initialDelivery) => {
+  const effects = [];
+  for (const e of events) {
+    const t = deliver(state, e);
+    state = t.state;
+    effects.push(...t.effects);
+  }
+  return { state, effects };
+};
+
+describe("delivery plan", () => {
+  it("offline recipient: one subscribe and one notice however many files, none again in the same offline period", () => {
+    const { effects } = run([
+      { type: "stored", bare: bob, fileId: "f1", pending: ["f1"] },
+      { type: "stored", bare: bob, fileId: "f2", pending: ["f1", "f2"] },
+    ]);
+    assert.deepEqual(effects, [{ type: "subscribe", bare: bob }, { type: "notify", bare: bob }]);
+  });
+
+  it("a login offers the oldest file to that resource; the next follows only when it finished", () => {
+    const { state, effects } = run([
+      { type: "stored", bare: bob, fileId: "f1", pending: ["f1"] },
+      { type: "came-online", bare: bob, full: `${bob}/a`, pending: ["f1", "f2"] },
+      { type: "stored", bare: bob, fileId: "f3", pending: ["f1", "f2", "f3"] },
+      { type: "finished", bare: bob, fileId: "f1", outcome: "delivered", pending: ["f2", "f3"] },
+    ]);
+    assert.deepEqual(effects.slice(2), [
+      { type: "offer", bare: bob, full: `${bob}/a`, fileId: "f1" },
+      { type: "offer", bare: bob, full: `${bob}/a`, fileId: "f2" },
+    ]);
+    assert.equal(state[bob].active?.fileId, "f2");
+  });
+
+  it("a second resource never gets a parallel offer; when the target leaves, the delivery stops and moves to the other", () => {
+    const { effects } = run([
+      { type: "came-online", bare: bob, full: `${bob}/a`, pending: [] },
+      { type: "came-online", bare: bob, full: `${bob}/b`, pending: [] },
+      { type: "stored", bare: bob, fileId: "f1", pending: ["f1"] },
+      { type: "came-online", bare: bob, full: `${bob}/c`, pending: ["f1"] },
+      { type: "went-offline", bare: bob, full: `${bob}/b` },
+      { type: "finished", bare: bob, fileId: "f1", outcome: "interrupted", pending: ["f1"] },
+    ]);
+    assert.deepEqual(effects, [
+      { type: "offer", bare: bob, full: `${bob}/b`, fileId: "f1" }, // the resource that came online last
+      { type: "stop", bare: bob, fileId: "f1" },
+      { type: "offer", bare: bob, full: `${bob}/c`, fileId: "f1" },
+    ]);
+  });
+
+  it("the last resource gone: stopped, nothing offered until the next login, which offers the same file again", () => {
+    const { effects } = run([
+      { type: "came-online", bare: bob, full: `${bob}/a`, pending: ["f1"] },
+      { type: "went-offline", bare: bob, full: `${bob}/a` },
+      { type: "finished", bare: bob, fileId: "f1", outcome: "interrupted", pending: ["f1"] },
+      { type: "came-online", bare: bob, full: `${bob}/a2`, pending: ["f1"] },
+    ]);
+    assert.deepEqual(effects.map((e) => e.type), ["offer", "stop", "offer"]);
+    assert.equal((effects[2] as { full: string }).full, `${bob}/a2`);
+  });
+
+  it("a file that failed is skipped until the next login, not offered in a loop", () => {
+    const { effects } = run([
+      { type: "came-online", bare: bob, full: `${bob}/a`, pending: ["f1", "f2"] },
+      { type: "finished", bare: bob, fileId: "f1", outcome: "failed", pending: ["f1", "f2"] },
+      { type: "finished", bare: bob, fileId: "f2", outcome: "failed", pending: ["f1", "f2"] },
+      { type: "went-offline", bare: bob, full: `${bob}/a` },
+      { type: "came-online", bare: bob, full: `${bob}/a`, pending: ["f1", "f2"] },
+    ]);
+    assert.deepEqual(effects.map((e) => (e as { fileId?: string }).fileId), ["f1", "f2", "f1"]);
+  });
+
+  it("a recipient seen online is subscribed: a file stored while they are offline later brings a notice, no subscribe", () => {
+    const { effects } = run([
+      { type: "came-online", bare: bob, full: `${bob}/a`, pending: [] },
+      { type: "went-offline", bare: bob, full: `${bob}/a` },
+      { type: "stored", bare: bob, fileId: "f1", pending: ["f1"] },
+    ]);
+    assert.deepEqual(effects, [{ type: "notify", bare: bob }]);
+  });
+});

@@ -1,0 +1,97 @@
+// Who gets which stored file when (README, "Delivery"; xep-draft §'Delivery'): a pure
+// transition(state, event) -> {state, effects}. The driver (driver.ts) feeds it the store's
+// pending ids and presence changes and carries out the effects; nothing here does I/O.
+//
+// Rules:
+// - A file stored for a recipient who is offline: subscribe to their presence once per process
+//   (a repeated subscribe is harmless, RFC 6121 §3.1.3, but noisy) unless we have seen them
+//   online, and one notice per offline period, however many files arrive in it.
+// - One delivery at a time per recipient, to the resource that came online last (the device the
+//   user is on now); a second resource never gets a parallel offer.
+// - The target going offline stops the delivery; it continues on the next resource online, or on
+//   the next login. A file that failed (declined, bad hash) is not offered again until the next
+//   login, so a recipient who refuses it is not asked in a loop.
+
+export interface RecipientState {
+  /** full JIDs online, in the order they came online */
+  online: string[];
+  /** the delivery running: one at a time */
+  active?: { fileId: string; full: string; stopping: boolean };
+  /** we have seen their presence, so our subscription is approved */
+  subscribed: boolean;
+  subscribeSent: boolean;
+  /** a notice went out since they were last online */
+  notified: boolean;
+  /** ids that failed since they came online: not offered again until the next login */
+  skipped: string[];
+}
+
+export type DeliveryState = Readonly<Record<string, RecipientState>>;
+
+export type DeliveryEvent =
+  | { type: "stored"; bare: string; fileId: string; pending: string[] }
+  | { type: "came-online"; bare: string; full: string; pending: string[] }
+  | { type: "went-offline"; bare: string; full: string }
+  /** a delivery ended; pending = what the store still holds for bare */
+  | { type: "finished"; bare: string; fileId: string; outcome: "delivered" | "interrupted" | "failed"; pending: string[] };
+
+export type DeliveryEffect =
+  | { type: "subscribe"; bare: string }
+  | { type: "notify"; bare: string }
+  | { type: "offer"; bare: string; full: string; fileId: string }
+  | { type: "stop"; bare: string; fileId: string };
+
+export interface DeliveryTransition {
+  state: DeliveryState;
+  effects: DeliveryEffect[];
+}
+
+export const initialDelivery: DeliveryState = {};
+
+const fresh = (): RecipientState => ({ online: [], subscribed: false, subscribeSent: false, notified: false, skipped: [] });
+
+export function deliver(state: DeliveryState, event: DeliveryEvent): DeliveryTransition {
+  const before = state[event.bare] ?? fresh();
+  const { recipient, effects } = step(before, event);
+  return { state: { ...state, [event.bare]: recipient }, effects };
+}
+
+function step(r: RecipientState, event: DeliveryEvent): { recipient: RecipientState; effects: DeliveryEffect[] } {
+  switch (event.type) {
+    case "stored": {
+      if (r.online.length > 0) return next(r, event.bare, event.pending);
+      const effects: DeliveryEffect[] = [];
+      const subscribe = !r.subscribed && !r.subscribeSent;
+      if (subscribe) effects.push({ type: "subscribe", bare: event.bare });
+      if (!r.notified) effects.push({ type: "notify", bare: event.bare });
+      return { recipient: { ...r, subscribeSent: r.subscribeSent || subscribe, notified: true }, effects };
+    }
+    case "came-online": {
+      const online = [...r.online.filter((f) => f !== event.full), event.full];
+      // a login (first resource) starts a new period: skipped files get another chance
+      const login = r.online.length === 0;
+      return next({ ...r, online, subscribed: true, notified: false, skipped: login ? [] : r.skipped }, event.bare, event.pending);
+    }
+    case "went-offline": {
+      const online = r.online.filter((f) => f !== event.full);
+      const a = r.active;
+      if (a && a.full === event.full && !a.stopping) {
+        return { recipient: { ...r, online, active: { ...a, stopping: true } }, effects: [{ type: "stop", bare: event.bare, fileId: a.fileId }] };
+      }
+      return { recipient: { ...r, online }, effects: [] };
+    }
+    case "finished": {
+      if (r.active?.fileId !== event.fileId) return { recipient: r, effects: [] };
+      const skipped = event.outcome === "failed" ? [...r.skipped, event.fileId] : r.skipped;
+      return next({ ...r, active: undefined, skipped }, event.bare, event.pending);
+    }
+  }
+}
+
+/** Starts the next delivery if none runs, someone is online and a file waits. */
+function next(r: RecipientState, bare: string, pending: string[]): { recipient: RecipientState; effects: DeliveryEffect[] } {
+  const fileId = pending.find((id) => !r.skipped.includes(id));
+  const full = r.online.at(-1);
+  if (r.active || !full || !fileId) return { recipient: r, effects: [] };
+  return { recipient: { ...r, active: { fileId, full, stopping: false } }, effects: [{ type: "offer", bare, full, fileId }] };
+}
