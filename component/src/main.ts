@@ -9,6 +9,7 @@ import type { XmppComponent } from "./entity/types.js";
 import { scheduleHousekeeping } from "./housekeeping/schedule.js";
 import { parsePresence, PresenceTracker, type PresenceChange } from "./presence/tracker.js";
 import { createStore, type OfflineStore } from "./store/index.js";
+import { uploadReceiver, type UploadReceiver } from "./upload/receiver.js";
 import { discoResponder } from "./xep0030/disco.js";
 
 const HOUR_MS = 3600_000;
@@ -18,6 +19,8 @@ export interface RunningComponent {
   xmpp: XmppComponent;
   store: OfflineStore;
   ft: FileTransfer;
+  /** 'stored' once a forwarded file is all in the store, checked: delivery listens here */
+  uploads: UploadReceiver["uploads"];
   presence: PresenceTracker;
   /** no more reconnects, close the stream, wait for housekeeping, close the database */
   stop(): Promise<void>;
@@ -55,12 +58,15 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   xmpp.on("error", (err: unknown) => log(`error: ${describe(err)}`));
   xmpp.on("online", () => log(`online as ${config.jid} at ${config.service}`));
 
-  // 3. What we are (XEP-0030), and the one Jingle/IBB engine. Until the engine can accept into
-  //    the store (IncomingOffer.acceptInto), there is no 'offer' listener: the engine declines
-  //    every offer with "not accepting files", which a sender treats as a refusal.
+  // 3. What we are (XEP-0030), and the one Jingle/IBB engine, taking forwarded files into the
+  //    store: offers are screened (recipient, limits) before their session-initiate is answered,
+  //    so a refusal is the sender's IQ error (upload/receiver.ts).
   discoResponder(xmpp.iqCallee, () => config.jid);
-  const ft = fileTransfer(xmppPortFrom(xmpp));
+  const upload = uploadReceiver({ store, onError: (err) => log(`upload failed: ${describe(err)}`) });
+  const ft = fileTransfer(xmppPortFrom(xmpp), { screenOffer: upload.screen });
   ft.on("error", (err) => log(`transfer error: ${describe(err)}`));
+  ft.on("offer", upload.accept);
+  upload.uploads.on("stored", (f) => log(`stored ${f.id}: ${f.size} bytes from ${f.sender} for ${f.recipient}`));
 
   // 4. Delivery trigger (README, "Delivery"): we learn that a recipient logged in from the
   //    presence their server sends us once they approved our subscription; each resource that
@@ -82,7 +88,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   connection.start();
 
   return {
-    xmpp, store, ft, presence,
+    xmpp, store, ft, uploads: upload.uploads, presence,
     async stop() {
       connection.stop();
       await xmpp.stop().catch(() => undefined);
