@@ -13,6 +13,8 @@ export interface AccountOptions {
   /** reconnect by itself when the connection drops (backoff with jitter, resuming the stream
    *  where the server allows); false: a drop is final. Default true. */
   reconnect?: boolean | KeepConnectedOptions;
+  /** XEP-0198 (stream resumption), default on; off, every reconnect is a new session */
+  streamManagement?: boolean;
 }
 
 export interface Account {
@@ -44,6 +46,7 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
     username: local,
     password: opts.password,
     resource: opts.resource ?? resource,
+    streamManagement: opts.streamManagement,
   });
   // connection errors surface through start() and the engine's events; an 'error' event
   // without a listener would otherwise crash the process

@@ -3,10 +3,11 @@
 // (FIG. 2), and prompts where an option is off. A factory with its dependencies passed in.
 import { EventEmitter } from "node:events";
 import {
-  bare, describeLocalFile, fileTransfer, makeRecipient, retransfer, type FileTransferOptions, type IncomingOffer,
-  type LocalFile, type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
+  bare, describeLocalFile, fileTransfer, retransfer, type FileTransferOptions, type IncomingOffer,
+  type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
+import { storeForwarder } from "./forward.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "./prefs/preferences.js";
 import { answerProposals, createPeerResolver } from "./resolve-peer.js";
 
@@ -122,13 +123,11 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
   });
 
   // ---- sender: FIG. 1 -----------------------------------------------------------------------
-  async function forward(request: { to: string; local: LocalFile; continues?: string }): Promise<void> {
-    const component = preferences.component ?? (await findComponent?.());
-    if (!component) throw new Error("no offline store: set the component preference or run one on your server");
-    const t = await ft.send(component, request.local.path, { local: request.local, extensions: [makeRecipient(bare(request.to))] });
-    const final = await t.done;
-    if (final.type !== "completed") throw new Error(`${final.type}: ${final.reason ?? ""}`);
-  }
+  const forward = storeForwarder({
+    ft, network: network ?? offlineNetwork, confirmTimeout: preferences.confirmTimeout,
+    component: ownStore, // the same store that delivers to us
+
+  });
 
   /**
    * Sends a file and keeps it going: interruptions are recovered as the preferences say

@@ -10,6 +10,7 @@ import type { XmppComponent } from "./entity/types.js";
 import { scheduleHousekeeping } from "./housekeeping/schedule.js";
 import { parsePresence, PresenceTracker, type PresenceChange } from "./presence/tracker.js";
 import { createStore, type OfflineStore } from "./store/index.js";
+import { uploadReceiver, type UploadReceiver } from "./upload/receiver.js";
 import { discoResponder } from "./xep0030/disco.js";
 
 const HOUR_MS = 3600_000;
@@ -19,6 +20,8 @@ export interface RunningComponent {
   xmpp: XmppComponent;
   store: OfflineStore;
   ft: FileTransfer;
+  /** 'stored' once a forwarded file is all in the store, checked: delivery listens here */
+  uploads: UploadReceiver["uploads"];
   presence: PresenceTracker;
   /** offers waiting files to recipients who come online; the upload half calls stored(file) */
   delivery: Delivery;
@@ -58,12 +61,15 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   xmpp.on("error", (err: unknown) => log(`error: ${describe(err)}`));
   xmpp.on("online", () => log(`online as ${config.jid} at ${config.service}`));
 
-  // 3. What we are (XEP-0030), and the one Jingle/IBB engine. Until the engine can accept into
-  //    the store (IncomingOffer.acceptInto), there is no 'offer' listener: the engine declines
-  //    every offer with "not accepting files", which a sender treats as a refusal.
+  // 3. What we are (XEP-0030), and the one Jingle/IBB engine, taking forwarded files into the
+  //    store: offers are screened (recipient, limits) before their session-initiate is answered,
+  //    so a refusal is the sender's IQ error (upload/receiver.ts).
   discoResponder(xmpp.iqCallee, () => config.jid);
-  const ft = fileTransfer(xmppPortFrom(xmpp));
+  const upload = uploadReceiver({ store, onError: (err) => log(`upload failed: ${describe(err)}`) });
+  const ft = fileTransfer(xmppPortFrom(xmpp), { screenOffer: upload.screen });
   ft.on("error", (err) => log(`transfer error: ${describe(err)}`));
+  ft.on("offer", upload.accept);
+  upload.uploads.on("stored", (f) => log(`stored ${f.id}: ${f.size} bytes from ${f.sender} for ${f.recipient}`));
 
   // 4. Delivery trigger (README, "Delivery"): we learn that a recipient logged in from the
   //    presence their server sends us once they approved our subscription; each resource that
@@ -79,6 +85,8 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
     network: { isOnline: () => xmpp.status === "online", reconnect: () => onceOnline(xmpp, 30_000) },
   });
   xmpp.on("online", () => delivery.probeWaiting());
+  // a forwarded file, all in and checked: its recipient is subscribed to, notified, and served
+  upload.uploads.on("stored", (file) => delivery.stored(file));
   const onPresence = (change: PresenceChange) => {
     log(`presence: ${change.full} ${change.kind}`);
     if (change.kind === "came-online") delivery.cameOnline(change.bare, change.full);
@@ -98,7 +106,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   connection.start();
 
   return {
-    xmpp, store, ft, presence, delivery,
+    xmpp, store, ft, uploads: upload.uploads, presence, delivery,
     async stop() {
       connection.stop();
       delivery.stop();

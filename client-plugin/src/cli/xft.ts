@@ -4,12 +4,13 @@
 // names, flags, JSON event fields and exit codes stay stable.
 import { mkdir, stat } from "node:fs/promises";
 import type { FileTransfer, TransferEvent } from "@xft/protocol";
-import { openAccount, type Account } from "../account.js";
+import { openAccount, splitJid, type Account } from "../account.js";
 import { autoTransferPlugin } from "../plugin.js";
 import {
   DEFAULT_PREFERENCES, formatPreferences, mergeOverrides, PreferenceError, preferencesToJson, type Preferences,
 } from "../prefs/preferences.js";
 import { preferencesStore } from "../prefs/store.js";
+import { discoverComponent } from "../xep0030/discover-component.js";
 import { HELP, parseArgs, UsageError, type Command } from "./args.js";
 import { createRenderer, type CliEvent } from "./render.js";
 
@@ -86,6 +87,8 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
   const preferences = await effectivePreferences(account, cmd.overrides);
   const plugin = autoTransferPlugin(account.port, {
     blockSize: cmd.blockSize, window: cmd.window, stallTimeout: cmd.stallTimeout, preferences, network: account.network,
+    // no component preference: the store is the one our own server lists (XEP-0030)
+    findComponent: () => discoverComponent(account.port, splitJid(account.jid).domain),
   });
   const names = new Map<string, string>();
   wire(plugin.ft, render, names, { only: "sending" });

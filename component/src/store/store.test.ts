@@ -155,6 +155,21 @@ describe("offline store", () => {
     assert.equal((await digestStream(store.readStream(id, BOB))).sha256, sha256(data));
   });
 
+  it("hashes the prefix of an upload in progress (a resuming sender's checkpoint), also after a reopen", async () => {
+    const data = randomData(700 * KiB);
+    const request = { sender: ALICE, recipient: BOB, name: "f", size: data.length, sha256: sha256(data) };
+    const { id } = await store.beginUpload(request);
+    await appendAll(store, id, data, 0, 64 * KiB, 500 * KiB);
+    assert.equal(await store.uploadedPrefixSha256(id, 256 * KiB), sha256(data.subarray(0, 256 * KiB)));
+    assertCondition(await caught(() => store.uploadedPrefixSha256(id, 500 * KiB + 1)), BadRequestError, "bad-request", "modify");
+    await store.close();
+    open();
+    assert.equal(await store.uploadedPrefixSha256(id, 500 * KiB), sha256(data.subarray(0, 500 * KiB)));
+    await appendAll(store, id, data, 500 * KiB);
+    await store.finishUpload(id);
+    assertCondition(await caught(() => store.uploadedPrefixSha256(id, 1)), NotUploadingError, "unexpected-request", "cancel");
+  });
+
   it("lowers bytes_received to what is on disk when the file was cut behind the database's back", async () => {
     const data = randomData(2 * MiB);
     const request = { sender: ALICE, recipient: BOB, name: "f", size: data.length, sha256: sha256(data) };

@@ -75,6 +75,9 @@ export interface OfflineStore {
   beginUpload(request: UploadRequest): Promise<UploadHandle>;
   /** Appends chunk at offset, which must be the upload's current end; resolves to the new end. */
   append(id: string, offset: number, chunk: Uint8Array): Promise<number>;
+  /** sha-256 (base64) of the first `length` bytes of an upload in progress, streamed from disk:
+   *  what a resuming sender's checkpoint is checked against before the upload continues. */
+  uploadedPrefixSha256(id: string, length: number): Promise<string>;
   /** Checks the whole file against its sha-256 and marks it 'stored' (else deletes it and throws HashMismatchError). */
   finishUpload(id: string): Promise<StoredFile>;
   /** Stored files waiting for recipient (not expired), oldest first. */
@@ -202,6 +205,23 @@ export function createStore(options: StoreOptions): OfflineStore {
         if (offset + chunk.length > upload.size) throw new BeyondSizeError(offset + chunk.length, upload.size);
         if (chunk.length > 0) await uploads.write(upload, chunk, clock());
         return upload.written;
+      });
+    },
+
+    async uploadedPrefixSha256(id, length) {
+      assertOpen();
+      if (!isFileId(id)) throw new NotFoundError();
+      return lock.run(id, async () => {
+        const upload = uploads.get(id) ?? (await uploads.attach(uploadingRow(id)));
+        uploads.touch(upload);
+        if (!Number.isSafeInteger(length) || length < 0 || length > upload.written) {
+          throw new BadRequestError(`length must be between 0 and the ${upload.written} bytes held`);
+        }
+        try {
+          return await files.sha256(id, length, o.readChunkSize);
+        } catch (err) {
+          throw new StorageFailedError("cannot read the upload back", err);
+        }
       });
     },
 

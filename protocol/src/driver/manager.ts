@@ -42,10 +42,19 @@ export interface FileTransferOptions {
    *  it goes offline (RFC 6121 §4.6): a receiver waiting for data learns at once that the sender
    *  is gone, instead of after stallTimeout; default true */
   directedPresence?: boolean;
+  /**
+   * Asked before a file offer's session-initiate is answered. Throwing (or rejecting with) a
+   * ProtocolError refuses the offer with that stanza error in the IQ reply (XEP-0166 §6.3.2,
+   * RFC 6120 §8.3): the sender learns condition and text at once, before any session exists,
+   * which a session-terminate <decline/> cannot say as precisely (a full store, a bad recipient).
+   * Resolving lets the offer through to the 'offer' event. Default: every offer goes through.
+   */
+  screenOffer?: (offer: IncomingOffer) => Promise<void> | void;
 }
 
 export const DEFAULTS = {
   blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false, directedPresence: true,
+  screenOffer: (() => undefined) as (offer: IncomingOffer) => Promise<void> | void,
 };
 
 /** An incoming offer waiting for a decision (XEP-0234 §offering: the responder accepts or declines). */
@@ -309,6 +318,12 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       decline: (reason) => void this.dispatch(session, { type: "decline", reason }),
     };
     void checkpoints;
+    try {
+      await this.options.screenOffer(offer);
+    } catch (err) {
+      this.drop(session); // refused in the IQ reply: no session ever existed for the sender
+      throw err;
+    }
     setImmediate(() => {
       if (this.listenerCount("offer") === 0) void this.dispatch(session, { type: "decline", reason: "not accepting files" });
       else this.emit("offer", offer);
@@ -551,13 +566,16 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     }
   }
 
-  private forget(session: Session) {
+  /** Removes a session at once, for one that never started (a screened-out offer). */
+  private drop(session: Session) {
     const { ctx } = session.state;
+    this.sessions.delete(`${ctx.peer}|${ctx.sid}`);
+    this.byIbbSid.delete(`${ctx.peer}|${ctx.transport.sid}`);
+  }
+
+  private forget(session: Session) {
     // keep the ended session a little for duplicate stanzas, then drop it
-    setTimeout(() => {
-      this.sessions.delete(`${ctx.peer}|${ctx.sid}`);
-      this.byIbbSid.delete(`${ctx.peer}|${ctx.transport.sid}`);
-    }, 30_000).unref();
+    setTimeout(() => this.drop(session), 30_000).unref();
   }
 
   private progress(session: Session, offset: number): void {

@@ -6,7 +6,7 @@ import { parseStanzaError } from "../errors/stanza-error.js";
 import { parseJingle } from "../xep0166/jingle.js";
 import { parseDescription } from "../xep0234/file.js";
 import { draftExample } from "./draft-examples.js";
-import { checkpointFor, parseCheckpoints, parseContinues } from "./elements.js";
+import { checkpointFor, parseCheckpoints, parseContinues, parseRecipient } from "./elements.js";
 
 const example = draftExample;
 
@@ -16,6 +16,27 @@ function fileOf(iq: Element) {
 }
 
 describe("xep-draft examples (jingle-ft-recovery)", () => {
+  it("a forward to the store: an ordinary offer whose <file/> names a bare-JID <recipient/>", () => {
+    const { jingle, file } = fileOf(example("Sender forwards a file to the store for an offline recipient"));
+    assert.equal(jingle.action, "session-initiate");
+    assert.equal(parseRecipient(file), "bob@example.org");
+    assert.equal(file.size, 3145745);
+    assert.equal(file.hashes[0].algo, "sha-256");
+  });
+
+  it("the store's refusal is the session-initiate's stanza error, with the limit in its text", () => {
+    const refusal = example("Store refuses a file larger than it takes");
+    assert.deepEqual(parseStanzaError(refusal), { type: "modify", condition: "not-acceptable", text: "file of 3145745 bytes is larger than the 1048576 bytes allowed" });
+    assert.equal(refusal.attrs.id, example("Sender forwards a file to the store for an offline recipient").attrs.id, "the reply to the forward offer");
+  });
+
+  it("a re-offered upload is accepted at the bytes the store holds", () => {
+    const { jingle, file } = fileOf(example("Store accepts a re-offered upload at the bytes it holds"));
+    assert.equal(jingle.action, "session-accept");
+    assert.equal(file.range?.offset, 2097152);
+    assert.ok(file.range!.offset! < file.size!);
+  });
+
   it("a continuation offer: <continues/> names the old session, checkpoints are prefix ranges", () => {
     const { jingle, file } = fileOf(example("Sender re-offers a file as the continuation of an interrupted session"));
     assert.equal(jingle.action, "session-initiate");

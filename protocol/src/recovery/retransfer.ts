@@ -30,10 +30,16 @@ export interface RetransferDeps {
   network: RecoveryNetwork;
   /** the full JID the recipient can be reached at now (XEP-0353 propose, presence) */
   locate(to: string): Promise<string>;
-  /** the offline path (steps 109-110): stores the file for `to`; resolves once stored and checked */
+  /** the offline path (steps 109-110): stores the file for `to`; resolves once stored and
+   *  checked; rejects with ForwardRefusedError when the store said no (final, no prompt) */
   forward?(request: { to: string; local: LocalFile; continues?: string }): Promise<void>;
   clock?: Clock;
   random?: () => number;
+}
+
+/** The offline store refused the file (its stanza error or decline is the message). */
+export class ForwardRefusedError extends Error {
+  override name = "ForwardRefusedError";
 }
 
 export type RetransferOutcome = "completed" | "stored-offline" | "failed";
@@ -168,7 +174,10 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
         if (!this.deps.forward) return void this.apply({ type: "forward-failed", reason: "no offline store is known (set the component option)" });
         this.deps.forward({ to: this.to, local: this.local, continues: this.lastSid }).then(
           () => this.apply({ type: "forwarded" }),
-          (err) => this.apply({ type: "forward-failed", reason: `${this.to} did not confirm within ${this.options.confirmTimeout} s and the offline forward failed: ${err?.message ?? err}` }),
+          (err) =>
+            this.apply(err instanceof ForwardRefusedError
+              ? { type: "forward-refused", reason: err.message }
+              : { type: "forward-failed", reason: `${this.to} did not confirm within ${this.options.confirmTimeout} s and the offline forward failed: ${err?.message ?? err}` }),
         );
         return;
       case "announce":

@@ -33,6 +33,16 @@ describe("sender recovery (FIG. 1, steps 104-110)", () => {
     assert.deepEqual(stored.state, { phase: "done", outcome: "stored-offline", offset: 10, reason: "stored for later delivery" });
   });
 
+  it("a store that refuses the file ends it as failed at once, no prompt; a forward that broke prompts", () => {
+    const forwarding: RecoveryState = { phase: "forwarding", offset: 10 };
+    const refused = recover(forwarding, { type: "forward-refused", reason: "too large" }, on);
+    assert.deepEqual(refused.state, { phase: "done", outcome: "failed", offset: 10, reason: "too large" });
+    assert.deepEqual(refused.effects, [{ type: "announce", event: "failed", offset: 10, reason: "too large" }]);
+    const broke = recover(forwarding, { type: "forward-failed", reason: "store gone" }, on);
+    assert.equal(broke.state.phase, "prompting");
+    assert.ok(broke.effects.some((e) => e.type === "announce" && e.event === "prompt"));
+  });
+
   it("not confirmed in time with offline-forward off -> failed with the reason, and a manual resume still works", () => {
     const off = { ...on, offlineForward: false };
     const t = recover({ phase: "re-offering", offset: 10, attempt: 0 }, { type: "confirm-timeout" }, off);

@@ -6,6 +6,7 @@
 //   re-offering --(receiver confirms)--> transferring at the receiver's offset (step 108)
 //   re-offering --(confirm-timeout; offline-forward on)--> forwarding (steps 109-110)
 //   re-offering --(confirm-timeout; off)--> failed, manual resume still possible
+//   forwarding --(store refuses the file)--> failed, final (retrying would get the same answer)
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 
 export interface RecoveryOptions {
@@ -38,6 +39,8 @@ export type RecoveryEvent =
   | { type: "completed" }
   | { type: "forwarded" }
   | { type: "forward-failed"; reason: string }
+  /** the store said no (too large, over quota, not allowed): final, nothing to retry by hand */
+  | { type: "forward-refused"; reason: string }
   | { type: "manual-resume" }
   | { type: "give-up"; reason: string };
 
@@ -133,6 +136,9 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
         state: { phase: "prompting", offset: state.offset, reason: event.reason },
         effects: [{ type: "announce", event: "failed", offset: state.offset, reason: event.reason }, { type: "announce", event: "prompt", offset: state.offset, reason: `${event.reason}; retry by hand` }],
       };
+    case "forward-refused":
+      if (state.phase !== "forwarding") return same(state);
+      return { state: { phase: "done", outcome: "failed", offset: state.offset, reason: event.reason }, effects: [{ type: "announce", event: "failed", offset: state.offset, reason: event.reason }] };
     case "completed":
       return { state: { phase: "done", outcome: "completed", offset: state.offset, reason: "receiver confirmed" }, effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "completed", offset: state.offset }] };
     case "give-up":

@@ -1,7 +1,9 @@
 // Runs the real `xft-component` launcher as a child process, as an operator would, and watches
-// its stderr log lines.
+// its stderr log lines; or in this process (runComponentHere).
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { loadConfig } from "@xft/component/config/options.js";
+import { runComponent, type RunningComponent } from "@xft/component/main.js";
 
 export const COMPONENT_BIN = fileURLToPath(new URL("../../../component/bin/xft-component.js", import.meta.url));
 
@@ -55,4 +57,15 @@ export async function execComponentBin(args: string[], env: Record<string, strin
   await new Promise((resolve) => (run.child.stderr!.readableEnded ? resolve(undefined) : run.child.stderr!.once("end", resolve)));
   await new Promise((resolve) => (run.child.stdout!.readableEnded ? resolve(undefined) : run.child.stdout!.once("end", resolve)));
   return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** The same component in this process (runComponent, as the bin wires it), for tests that look
+ *  at its store and engine directly; options as the bin's flags. Resolves once it is online. */
+export async function runComponentHere(args: string[]): Promise<{ running: RunningComponent; log: string[] }> {
+  const loaded = loadConfig(args, {}, () => "");
+  if (loaded.kind !== "config") throw new Error(`bad component options: ${JSON.stringify(loaded)}`);
+  const log: string[] = [];
+  const running = runComponent(loaded.config, (line) => log.push(line));
+  await new Promise<void>((resolve) => running.xmpp.once("online", () => resolve()));
+  return { running, log };
 }

@@ -15,6 +15,7 @@ import { startProsody } from "../harness/prosody.js";
 import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft } from "../helpers/cli.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { sleep, until } from "../helpers/wait.js";
 
 const MiB = 1024 * 1024;
 const WINDOW_BYTES = 16 * 32766; // one send window at the default block size and window
@@ -52,16 +53,6 @@ function traceRetransfer(r: import("@xft/protocol").Retransfer): void {
     r.on(e, (x: unknown) => console.log(`${String(Date.now() - t0).padStart(6)} retransfer ${e}`, JSON.stringify(x)));
   }
   r.on("session", (t) => console.log(`${String(Date.now() - t0).padStart(6)} retransfer session ${t.sid}`));
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 // Prosody with and without XEP-0198 (every reconnect a new session), ejabberd with it.
