@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileTransfer, makeRecipient, type FileTransfer, type TransferEvent } from "@xft/protocol";
+import { fileTransfer, makeRecipient, parseDelivered, type DeliveredReceipt, type FileTransfer, type TransferEvent } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
@@ -92,6 +92,30 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
     );
     assert.deepEqual(component.store.pendingFor(bob()).map((f) => f.id), [file.id]);
     await assertStoredBytes(component.store, file, src);
+  });
+
+  it("the whole offline path: stored while bob is offline, delivered when `xft receive --auto-receive` logs him in, receipt to alice", async () => {
+    const component = await startHere();
+    const src = join(work, "holiday.bin");
+    const expected = await randomFile(src, 5 * MiB + 3);
+    const sent = send(src);
+    assert.equal(await sent.exit, 0, sent.stderr());
+    assert.ok(sent.events.some((e) => e.type === "stored-offline"));
+    // alice stays online to hear the receipt
+    const aliceAccount = await openAccount({ jid: alice(), password: "alicepass", service: server.service });
+    accounts.push(aliceAccount);
+    const receipt = new Promise<DeliveredReceipt>((resolve) => aliceAccount.port.onMessage((m) => {
+      const r = parseDelivered(m);
+      if (r) resolve(r);
+    }));
+    await aliceAccount.sendPresence();
+    const inbox = join(work, "bob-inbox");
+    const received = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "60", "--auto-receive"], accountEnv(bob(), "bobpass", server.service));
+    assert.equal(await received.exit, 0, `${JSON.stringify(received.events.slice(-4))}\n${received.stderr()}`);
+    assert.equal(await sha256(join(inbox, "holiday.bin")), expected);
+    const r = await receipt;
+    assert.deepEqual({ recipient: r.recipient, name: r.name, size: r.size }, { recipient: bob(), name: "holiday.bin", size: 5 * MiB + 3 });
+    await until("delivered in the store", () => component.store.pendingFor(bob()).length === 0, 10_000);
   });
 
   for (const sm of [false, true]) {
