@@ -80,7 +80,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   //    one at a time, and sends the sender a receipt. The components' presence is not re-sent
   //    by the servers after we reconnect, so we probe everyone with a waiting file.
   const delivery = createDelivery({
-    ft, store, log, send: (stanza) => xmpp.send(stanza),
+    ft, store, log, send: (stanza) => xmpp.send(stanza), confirmTimeout: config.deliveryConfirmSeconds,
     isOnline: (full) => presence.resourcesOf(full.slice(0, full.indexOf("/"))).includes(full),
     network: { isOnline: () => xmpp.status === "online", reconnect: () => onceOnline(xmpp, 30_000) },
   });

@@ -3,7 +3,7 @@
 // same rules; no second implementation), records how far the recipient got so that a restart
 // resumes, and sends receipts. Events reach the plan one at a time (all synchronous here).
 import type { Element } from "ltx/lib/ltx.js";
-import { bare, describeLocalFile, retransfer, type FileTransfer, type RecoveryNetwork, type Retransfer, type TransferEvent } from "@xft/protocol";
+import { bare, describeLocalFile, makeSender, retransfer, type FileTransfer, type RecoveryNetwork, type Retransfer, type TransferEvent } from "@xft/protocol";
 import type { OfflineStore, StoredFile } from "../store/index.js";
 import { makeProbe, makeReceipt, makeSubscribe, makeWaitingNotice } from "./messages.js";
 import { deliver, initialDelivery, type DeliveryEffect, type DeliveryEvent, type DeliveryState } from "./plan.js";
@@ -74,7 +74,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   async function offer(bareJid: string, full: string, fileId: string): Promise<void> {
     const job: { fileId: string; r?: Retransfer; stopped: boolean } = { fileId, stopped: false };
     running.set(bareJid, job);
-    const finish = (outcome: "delivered" | "interrupted" | "failed") => {
+    const finish = (outcome: "delivered" | "interrupted" | "failed" | "unanswered") => {
       if (running.get(bareJid) === job) running.delete(bareJid);
       dispatch({ type: "finished", bare: bareJid, fileId, outcome, pending: pending(bareJid) });
     };
@@ -95,6 +95,11 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     // what the recipient accepted at, and what it acknowledged since (progress events, every
     // 250 ms), is what it holds: recorded, so a restart or a later login knows it
     const sids = new Set<string>();
+    /** the recipient accepted one of our offers: a failure after that is not silence */
+    let started = false;
+    const onStart = (e: TransferEvent) => {
+      if (sids.has(e.sid)) started = true;
+    };
     const progress = (e: TransferEvent) => {
       if (!sids.has(e.sid) || bare(e.peer) !== bareJid || e.offset <= 0) return;
       try {
@@ -102,6 +107,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       } catch { /* delivered or expired meanwhile */ }
     };
     ft.on("transfer-started", progress);
+    ft.on("transfer-started", onStart);
+    ft.on("transfer-resumed", onStart);
     ft.on("transfer-resumed", progress);
     ft.on("transfer-interrupted", progress);
     ft.on("transfer-progress", progress);
@@ -113,12 +120,22 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       },
       full, local,
       { autoRetransfer: true, offlineForward: false, confirmTimeout: deps.confirmTimeout ?? 30, receiver: full },
+      // who left it: the recipient may hold part of it from that sender's interrupted transfer
+      { extensions: [makeSender(file.sender)] },
     );
     r.on("session", (t) => sids.add(t.sid)); // progress events carry the sid only
+    // A device that never accepts (killed, while its server holds its session for resumption)
+    // must not hold the file: no start within confirm-timeout, or a prompt, ends this attempt.
+    const confirmMs = (deps.confirmTimeout ?? 30) * 1000;
+    const noAnswer = setTimeout(() => started || r.cancel(`${full} did not accept within ${confirmMs / 1000} s`), confirmMs);
+    r.on("prompt", (p) => r.cancel(p.reason));
     job.r = r;
     if (job.stopped) r.cancel("the recipient went offline");
     const result = await r.done;
+    clearTimeout(noAnswer);
     ft.off("transfer-started", progress);
+    ft.off("transfer-started", onStart);
+    ft.off("transfer-resumed", onStart);
     ft.off("transfer-resumed", progress);
     ft.off("transfer-interrupted", progress);
     ft.off("transfer-progress", progress);
@@ -134,7 +151,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     }
     const held = store.get(fileId, bareJid)?.deliveredOffset ?? 0;
     log(`delivery: ${file.name} (${fileId}) to ${full} stopped (recipient holds ${held}): ${result.reason}`);
-    finish(job.stopped ? "interrupted" : "failed");
+    // no session ever started: the resource did not answer (it may only look online)
+    finish(job.stopped ? "interrupted" : !started ? "unanswered" : "failed");
   }
 
   return {

@@ -51,6 +51,27 @@ describe("delivery plan", () => {
     ]);
   });
 
+  it("a resource that never answered (a killed device its server still holds) is set aside; the other one gets the file", () => {
+    const { state, effects } = run([
+      { type: "came-online", bare: bob, full: `${bob}/new`, pending: [] },
+      { type: "came-online", bare: bob, full: `${bob}/dead`, pending: [] }, // its presence came last
+      { type: "stored", bare: bob, fileId: "f1", pending: ["f1"] },
+      { type: "finished", bare: bob, fileId: "f1", outcome: "unanswered", pending: ["f1"] },
+    ]);
+    assert.deepEqual(effects, [
+      { type: "offer", bare: bob, full: `${bob}/dead`, fileId: "f1" },
+      { type: "offer", bare: bob, full: `${bob}/new`, fileId: "f1" },
+    ]);
+    assert.deepEqual(state[bob].silent, [`${bob}/dead`]);
+    // alone and silent: nothing more until it comes online again
+    const alone = run([{ type: "finished", bare: bob, fileId: "f1", outcome: "unanswered", pending: ["f1"] }], {
+      [bob]: { ...state[bob], online: [`${bob}/new`], active: { fileId: "f1", full: `${bob}/new`, stopping: false } },
+    });
+    assert.deepEqual(alone.effects, []);
+    const back = run([{ type: "came-online", bare: bob, full: `${bob}/new`, pending: ["f1"] }], alone.state);
+    assert.deepEqual(back.effects, [{ type: "offer", bare: bob, full: `${bob}/new`, fileId: "f1" }]);
+  });
+
   it("the last resource gone: stopped, nothing offered until the next login, which offers the same file again", () => {
     const { effects } = run([
       { type: "came-online", bare: bob, full: `${bob}/a`, pending: ["f1"] },

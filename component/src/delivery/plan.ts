@@ -9,7 +9,9 @@
 // - One delivery at a time per recipient, to the resource that came online last (the device the
 //   user is on now); a second resource never gets a parallel offer.
 // - The target going offline stops the delivery; it continues on the next resource online, or on
-//   the next login. A file that failed (declined, bad hash) is not offered again until the next
+//   the next login. A target that never answered the offer (a device killed while its server
+//   still holds its session for stream resumption looks online) is set aside until it comes
+//   online again, and the next resource online gets the offer. A file that failed (declined, bad hash) is not offered again until the next
 //   login, so a recipient who refuses it is not asked in a loop.
 
 export interface RecipientState {
@@ -24,6 +26,8 @@ export interface RecipientState {
   notified: boolean;
   /** ids that failed since they came online: not offered again until the next login */
   skipped: string[];
+  /** resources that never answered an offer: not chosen until they come online again */
+  silent?: string[];
 }
 
 export type DeliveryState = Readonly<Record<string, RecipientState>>;
@@ -33,7 +37,7 @@ export type DeliveryEvent =
   | { type: "came-online"; bare: string; full: string; pending: string[] }
   | { type: "went-offline"; bare: string; full: string }
   /** a delivery ended; pending = what the store still holds for bare */
-  | { type: "finished"; bare: string; fileId: string; outcome: "delivered" | "interrupted" | "failed"; pending: string[] };
+  | { type: "finished"; bare: string; fileId: string; outcome: "delivered" | "interrupted" | "failed" | "unanswered"; pending: string[] };
 
 export type DeliveryEffect =
   | { type: "subscribe"; bare: string }
@@ -68,9 +72,10 @@ function step(r: RecipientState, event: DeliveryEvent): { recipient: RecipientSt
     }
     case "came-online": {
       const online = [...r.online.filter((f) => f !== event.full), event.full];
+      const silent = (r.silent ?? []).filter((f) => f !== event.full);
       // a login (first resource) starts a new period: skipped files get another chance
       const login = r.online.length === 0;
-      return next({ ...r, online, subscribed: true, notified: false, skipped: login ? [] : r.skipped }, event.bare, event.pending);
+      return next({ ...r, online, silent, subscribed: true, notified: false, skipped: login ? [] : r.skipped }, event.bare, event.pending);
     }
     case "went-offline": {
       const online = r.online.filter((f) => f !== event.full);
@@ -82,6 +87,9 @@ function step(r: RecipientState, event: DeliveryEvent): { recipient: RecipientSt
     }
     case "finished": {
       if (r.active?.fileId !== event.fileId) return { recipient: r, effects: [] };
+      if (event.outcome === "unanswered") {
+        return next({ ...r, active: undefined, silent: [...(r.silent ?? []), r.active.full] }, event.bare, event.pending);
+      }
       const skipped = event.outcome === "failed" ? [...r.skipped, event.fileId] : r.skipped;
       return next({ ...r, active: undefined, skipped }, event.bare, event.pending);
     }
@@ -91,7 +99,7 @@ function step(r: RecipientState, event: DeliveryEvent): { recipient: RecipientSt
 /** Starts the next delivery if none runs, someone is online and a file waits. */
 function next(r: RecipientState, bare: string, pending: string[]): { recipient: RecipientState; effects: DeliveryEffect[] } {
   const fileId = pending.find((id) => !r.skipped.includes(id));
-  const full = r.online.at(-1);
+  const full = r.online.filter((f) => !(r.silent ?? []).includes(f)).at(-1);
   if (r.active || !full || !fileId) return { recipient: r, effects: [] };
   return { recipient: { ...r, active: { fileId, full, stopping: false } }, effects: [{ type: "offer", bare, full, fileId }] };
 }

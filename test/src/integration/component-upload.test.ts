@@ -118,6 +118,31 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
     await until("delivered in the store", () => component.store.pendingFor(bob()).length === 0, 10_000);
   });
 
+  it("bob goes away mid-transfer: alice forwards to the store, and the delivery continues the part bob kept from alice", async () => {
+    // bob's killed device may still look online (its server keeps the session for resumption):
+    // after 5 s without an answer the store turns to his new login
+    await startHere("--delivery-confirm-timeout", "5");
+    const src = join(work, "movie.bin");
+    const size = 12 * MiB;
+    const expected = await randomFile(src, size);
+    const inbox = join(work, "bob-inbox");
+    const receive = () => runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "90", "--auto-receive", "--stall-timeout", "3"], accountEnv(bob(), "bobpass", server.service));
+    const first = receive();
+    await first.ready();
+    const sent = runXft(["send", bob(), src, "--confirm-timeout", "3", "--stall-timeout", "3"], accountEnv(alice(), "alicepass", server.service));
+    await first.waitFor((e) => e.type === "progress" && e.offset > 4 * MiB);
+    first.child.kill("SIGKILL"); // bob's device is gone; his partial file stays
+    await first.exit;
+    assert.equal(await sent.exit, 0, `${JSON.stringify(sent.events.slice(-4))}\n${sent.stderr()}`);
+    assert.ok(sent.events.some((e) => e.type === "stored-offline"), JSON.stringify(sent.events.map((e) => e.type)));
+    const second = receive();
+    const firstEvent = await second.waitFor((e) => e.type === "resumed" || e.type === "started");
+    assert.equal(firstEvent.type, "resumed", "the store's delivery continued bob's partial file");
+    assert.ok(firstEvent.offset >= 3 * MiB, `resumed at ${firstEvent.offset}`);
+    assert.equal(await second.exit, 0, second.stderr());
+    assert.equal(await sha256(join(inbox, "movie.bin")), expected);
+  });
+
   for (const sm of [false, true]) {
     const how = sm
       ? "with stream resumption (XEP-0198) on the sender: ends stored-offline byte-exact; a re-offer, if the stream did not resume, continues at the store's exact offset"
