@@ -3,7 +3,7 @@
 // (FIG. 2), and prompts where an option is off. A factory with its dependencies passed in.
 import { EventEmitter } from "node:events";
 import {
-  bare, describeLocalFile, fileTransfer, retransfer, type FileTransferOptions, type IncomingOffer,
+  bare, describeLocalFile, fileTransfer, parseSender, retransfer, type FileTransferOptions, type IncomingOffer,
   type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
@@ -80,7 +80,10 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     if (preferences.autoReceive && downloadDir && (await isOwnStore(offer.from))) {
       // a file the store kept for us: taken like a continuation, at the bytes we hold of it
       events.emit("auto-accepted", offer);
-      await offer.accept(downloadDir).catch(() => undefined);
+      // our own store says who left the file: a part of it we kept from that sender's own
+      // (interrupted) transfer is continued, after the checkpoints check it
+      const leftBy = (() => { try { return parseSender(offer.file); } catch { return undefined; } })();
+      await offer.accept(downloadDir, { alsoFrom: leftBy }).catch(() => undefined);
       return;
     }
     const held = offer.continues && downloadDir ? await offer.heldIn(downloadDir).catch(() => 0) : 0;
@@ -113,9 +116,14 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
   ft.on("transfer-started", forgetDownload);
   ft.on("transfer-resumed", forgetDownload);
   ft.on("transfer-completed", forgetDownload);
+  // A pull planned for a connection that dropped again before it fired belongs to that
+  // connection: it must not start beside the recovery of the next one.
+  let pullTimer: NodeJS.Timeout | undefined;
+  port.onDisconnect?.(() => clearTimeout(pullTimer));
   port.onOnline?.((resumed) => {
+    clearTimeout(pullTimer);
     if (resumed || !preferences.autoReceive || !downloadDir) return;
-    setTimeout(() => {
+    pullTimer = setTimeout(() => {
       for (const e of interrupted.values()) {
         ft.request(e.peer, { sha256: e.sha256!, size: e.size ?? 0, name: e.name, continues: e.sid }, downloadDir).catch(() => undefined);
       }

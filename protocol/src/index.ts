@@ -17,3 +17,4 @@ export * from "./recovery/sender.js";
 export * from "./recovery/retransfer.js";
 export * from "./xep0030/disco.js";
 export * from "./ftrecovery/delivery.js";
+export * from "./driver/received.js";

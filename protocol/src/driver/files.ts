@@ -255,7 +255,9 @@ export async function freeName(target: string): Promise<string> {
 }
 
 /** Finds a partial download of the same bytes (same sha-256 and size) from the same bare JID. */
-export async function findPartial(dir: string, match: { sha256: string; size: number; peerBare: string }): Promise<PartialFile | undefined> {
+/** A partial download of this file from one of these senders (bare JIDs), if dir holds one. */
+export async function findPartial(dir: string, match: { sha256: string; size: number; peerBare: string | readonly string[] }): Promise<PartialFile | undefined> {
+  const peers = typeof match.peerBare === "string" ? [match.peerBare] : match.peerBare;
   let names: string[];
   try {
     names = await readdir(dir);
@@ -265,7 +267,7 @@ export async function findPartial(dir: string, match: { sha256: string; size: nu
   for (const n of names.filter((n) => n.endsWith(META_SUFFIX))) {
     try {
       const record = JSON.parse(await readFile(join(dir, n), "utf8")) as PartialRecord;
-      if (record.sha256 === match.sha256 && record.size === match.size && bare(record.peer) === match.peerBare && insideDir(dir, record.target)) {
+      if (record.sha256 === match.sha256 && record.size === match.size && peers.includes(bare(record.peer)) && insideDir(dir, record.target)) {
         return new PartialFile(dir, record);
       }
     } catch {

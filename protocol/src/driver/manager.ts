@@ -12,7 +12,8 @@ import { makeIbbTransport, NS_JINGLE_IBB, parseIbbTransport } from "../xep0261/t
 import { HASH_ALGO, sha256Of } from "../xep0300/hash.js";
 import { transition } from "../session/transition.js";
 import type { SessionContext, SessionEffect, SessionEvent, SessionState, TransferEvent } from "../session/types.js";
-import { bare, describeLocalFile, findPartial, newPartial, readBlocks, type LocalFile, type PartialFile } from "./files.js";
+import { bare, describeLocalFile, findPartial, newPartial, PartialFile, readBlocks, type LocalFile } from "./files.js";
+import { findReceived, ReceivedFile, recordReceived } from "./received.js";
 import type { ReceiveSink } from "./sink.js";
 import { checkpointFor, makeCheckpoints, makeContinues, parseCheckpoints, parseContinues } from "../ftrecovery/elements.js";
 import { IqError, type XmppPort } from "./port.js";
@@ -65,9 +66,9 @@ export interface IncomingOffer {
   /** the session this offer says it continues (xep-draft: <continues/>), if any */
   continues?: string;
   /** bytes of this file from this peer that dir already holds (0: none) */
-  heldIn(dir: string): Promise<number>;
+  heldIn(dir: string, opts?: AcceptOptions): Promise<number>;
   /** takes the file into dir, continuing a partial download of the same file if dir holds one */
-  accept(dir: string): Promise<Transfer>;
+  accept(dir: string, opts?: AcceptOptions): Promise<Transfer>;
   /** takes the file into another kind of storage (the component's store) */
   acceptInto(sink: ReceiveSink): Promise<Transfer>;
   decline(reason?: string): void;
@@ -309,11 +310,12 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     session.continues = continues;
     const offer: IncomingOffer = {
       sid: j.sid, from, file, continues,
-      heldIn: async (dir) => {
-        const found = sha ? await findPartial(dir, { sha256: sha, size: file.size ?? 0, peerBare: bare(from) }) : undefined;
+      heldIn: async (dir, opts) => {
+        const match = { sha256: sha ?? "", size: file.size ?? 0, peerBare: peersOf(from, opts) };
+        const found = sha ? (await findPartial(dir, match)) ?? (await findReceived(dir, match)) : undefined;
         return found ? found.offset() : 0;
       },
-      accept: (dir) => this.acceptOffer(session, dir),
+      accept: (dir, opts) => this.acceptOffer(session, dir, opts),
       acceptInto: (sink) => this.acceptInto(session, sink),
       decline: (reason) => void this.dispatch(session, { type: "decline", reason }),
     };
@@ -330,10 +332,10 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     });
   }
 
-  private async acceptOffer(session: Session, dir: string): Promise<Transfer> {
+  private async acceptOffer(session: Session, dir: string, opts?: AcceptOptions): Promise<Transfer> {
     let sink: ReceiveSink;
     try {
-      sink = await this.partialFor(session, dir);
+      sink = await this.partialFor(session, dir, opts);
     } catch (err: any) {
       // the offer cannot be taken (unwritable dir, bad name): say so to the sender, lose nothing
       await this.dispatch(session, { type: "decline", reason: `cannot store the file: ${err?.message ?? err}` });
@@ -406,20 +408,23 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     }
   }
 
-  private async partialFor(session: Session, dir: string): Promise<PartialFile> {
+  private async partialFor(session: Session, dir: string, opts?: AcceptOptions): Promise<PartialFile | ReceivedFile> {
     const { ctx } = session.state;
     const sha = sha256Of(ctx.file.hashes) ?? "";
     const size = ctx.file.size ?? 0;
-    const found = sha ? await findPartial(dir, { sha256: sha, size, peerBare: bare(ctx.peer) }) : undefined;
+    const match = { sha256: sha, size, peerBare: peersOf(ctx.peer, opts) };
+    const found = sha ? (await findPartial(dir, match)) ?? (await findReceived(dir, match)) : undefined;
     // a partial another running session is writing is not ours to continue
     const busy = found && [...this.sessions.values()].some((s) => s !== session && s.state.phase !== "ended" && (s.partial as PartialFile | undefined)?.partPath === found.partPath);
+    if (found instanceof ReceivedFile && !busy) return found; // we have it all: answered at its end
     const partial =
-      (!busy && found) ||
+      (!busy && (found as PartialFile | undefined)) ||
       (await newPartial(dir, { sid: ctx.sid, peer: ctx.peer, name: ctx.file.name ?? "unnamed", size, sha256: sha }));
     partial.record.sid = ctx.sid;
     partial.record.peer = ctx.peer;
     return partial;
   }
+
 
   private async onIbb(from: string, el: Element): Promise<void> {
     const sid = String(el.attrs.sid ?? "");
@@ -620,6 +625,10 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     try {
       const r = await partial.complete(expected);
       session.savedAs = r.path;
+      if (r.ok && r.path && partial instanceof PartialFile) {
+        const { ctx } = session.state;
+        await recordReceived(partial.dir, { sha256: expected, size: ctx.file.size ?? 0, peer: bare(ctx.peer), path: r.path }).catch(() => undefined);
+      }
       await this.dispatch(session, { type: "verified", ok: r.ok, detail: r.detail });
     } catch (err: any) {
       await this.dispatch(session, { type: "verified", ok: false, detail: `could not verify: ${err?.message ?? err}` });
@@ -643,6 +652,16 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
 
 function descriptionOf(local: LocalFile): FileDescription {
   return { name: local.name, size: local.size, date: local.date, mediaType: "application/octet-stream", hashes: [{ algo: HASH_ALGO, value: local.sha256 }], extensions: [] };
+}
+
+export interface AcceptOptions {
+  /** also continue a partial copy received from this bare JID: a store delivering a file that
+   *  sender left (the caller decides whom to believe; the checkpoints still check the bytes) */
+  alsoFrom?: string;
+}
+
+function peersOf(from: string, opts?: AcceptOptions): string[] {
+  return opts?.alsoFrom ? [bare(from), bare(opts.alsoFrom)] : [bare(from)];
 }
 
 /** Plugin factory: the same engine for a client or a component entity. */

@@ -3,7 +3,7 @@ import { parse } from "ltx/lib/ltx.js";
 import { ProtocolError } from "../errors/stanza-error.js";
 import { parseFile } from "../xep0234/file.js";
 import {
-  checkpointFor, makeCheckpoints, makeContinues, makeRecipient, MAX_CHECKPOINTS, parseCheckpoints, parseContinues, parseRecipient,
+  checkpointFor, makeCheckpoints, makeContinues, makeRecipient, makeSender, MAX_CHECKPOINTS, parseCheckpoints, parseContinues, parseRecipient, parseSender,
 } from "./elements.js";
 import { makeFile } from "../xep0234/file.js";
 
@@ -23,6 +23,14 @@ describe("ftrecovery elements (xep-draft)", () => {
     assert.equal(parseContinues(file), "old-sid");
     assert.deepEqual(parseCheckpoints(file), [{ length: 100, sha256: H1 }, { length: 500, sha256: H2 }]);
     assert.equal(parseRecipient(file), "bob@b.test");
+  });
+
+  it("a store's <sender/>: a bare JID, lower-cased; anything else refused", () => {
+    const el = makeFile({ name: "a", size: 1000, hashes: [], extensions: [makeSender("Alice@A.test")] });
+    assert.equal(parseSender(parseFile(parse(el.toString()))), "alice@a.test");
+    assert.equal(parseSender(fileWith()), undefined);
+    assert.throws(() => parseSender(fileWith("<sender xmlns='urn:xmpp:jingle-ft-recovery:0'>alice@a.test/phone</sender>")), ProtocolError);
+    assert.throws(() => parseSender(fileWith("<sender xmlns='urn:xmpp:jingle-ft-recovery:0'/>")), ProtocolError);
   });
 
   it("an offer without our elements has none of them", () => {

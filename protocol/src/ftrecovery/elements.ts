@@ -6,6 +6,8 @@
 //   <range offset='0' length='L'><hash algo='sha-256'>..</hash></range> ...
 // </checkpoints>           it can check those bytes before it resumes (XEP-0234 range + hash)
 // <recipient>JID</recipient> a forward request to a store: who the file is for
+// <sender>JID</sender>       a store's delivery: who left the file (the recipient may hold part
+//                            of it from that sender's own, interrupted, transfer)
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { badRequest } from "../errors/stanza-error.js";
 import { makeRange, parseRange, NS_JINGLE_FT, type FileDescription } from "../xep0234/file.js";
@@ -74,11 +76,25 @@ export function parseCheckpoints(file: FileDescription): Checkpoint[] {
 }
 
 export function parseRecipient(file: FileDescription): string | undefined {
-  const el = child(file, "recipient");
+  return bareJidChild(file, "recipient");
+}
+
+/** the text of our child `name`, which must be a bare JID (lower-cased), if present */
+function bareJidChild(file: FileDescription, name: string): string | undefined {
+  const el = child(file, name);
   if (!el) return undefined;
   const jid = el.getText().trim();
-  if (!jid || jid.length > 3071 || !jid.includes("@") || /[\s/]/.test(jid)) throw badRequest("<recipient/> needs a bare JID");
+  if (!jid || jid.length > 3071 || !jid.includes("@") || /[\s/]/.test(jid)) throw badRequest(`<${name}/> needs a bare JID`);
   return jid.toLowerCase();
+}
+
+export function makeSender(jid: string): Element {
+  return xml("sender", { xmlns: NS_FT_RECOVERY }, jid);
+}
+
+/** the bare JID a store says left this file; the receiver believes it only of its own store */
+export function parseSender(file: FileDescription): string | undefined {
+  return bareJidChild(file, "sender");
 }
 
 /** The longest checkpoint a receiver holding `held` bytes can check, if any. */

@@ -1,4 +1,5 @@
 // Real files on disk for tests: random content, its sha-256, temp dirs that are removed.
+import { RECEIVED_LEDGER } from "@xft/protocol";
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { copyFile, mkdtemp, readdir, rm, truncate, writeFile } from "node:fs/promises";
@@ -33,8 +34,9 @@ export async function sha256(path: string): Promise<string> {
   return hash.digest("base64");
 }
 
+/** What a user sees in dir: every name but the receiver's hidden ledger of completed files. */
 export async function listDir(dir: string): Promise<string[]> {
-  return (await readdir(dir)).sort();
+  return (await readdir(dir)).filter((n) => n !== RECEIVED_LEDGER).sort();
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -3,10 +3,10 @@
 // hand unless it says so: the plugin recovers by itself. Each checks the sha-256 and counts the
 // bytes sent more than once (engine stats: bytes handed to the link minus the file size).
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
-import { WRITE_BEHIND } from "@xft/protocol";
+import { RECEIVED_LEDGER, WRITE_BEHIND } from "@xft/protocol";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "@xft/client-plugin/prefs/preferences.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
@@ -279,6 +279,23 @@ for (const { kind, smacks } of SETUPS) {
       const e = await interrupted;
       assert.equal(e.reason, "peer went offline");
       assert.ok(Date.now() - t0 < 2000, `noticed after ${Date.now() - t0} ms (stall timeout: 4 s)`);
+    });
+
+    it("a continuation after the last byte arrived (the sender never heard <received/>): answered at the end, nothing sent again, no second copy", async () => {
+      const { src, expected, alice, bob, inbox, received } = await pair(3 * MiB);
+      const first = await alice.plugin.ft.send(bob.account.jid, src);
+      const done = await first.done;
+      assert.equal(done.type, "completed");
+      const sentBefore = alice.plugin.ft.stats.bytesSent;
+      // as if the link had been cut before the confirmation reached alice: she continues it
+      const resumed = new Promise<number>((resolve) => bob.plugin.ft.once("transfer-resumed", (e) => resolve(e.offset)));
+      const again = await alice.plugin.sendFile(`bob@${server.host}`, src, { continues: first.sid });
+      const final = await again.done;
+      assert.equal(final.outcome, "completed", final.reason);
+      assert.equal(await resumed, 3 * MiB, "accepted at the last byte");
+      assert.equal(alice.plugin.ft.stats.bytesSent, sentBefore, "not a byte sent again");
+      assert.deepEqual((await readdir(inbox)).filter((n) => n !== RECEIVED_LEDGER), ["file.bin"], "no second copy");
+      assert.equal(await sha256(received), expected);
     });
 
     // Only a new session makes the receiver pull (a resumed stream just goes on).
