@@ -97,21 +97,18 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     const sids = new Set<string>();
     /** the recipient accepted one of our offers: a failure after that is not silence */
     let started = false;
-    const onStart = (e: TransferEvent) => {
-      if (sids.has(e.sid)) started = true;
-    };
-    const progress = (e: TransferEvent) => {
-      if (!sids.has(e.sid) || bare(e.peer) !== bareJid || e.offset <= 0) return;
+    // one listener on the engine's events of our sessions: a start means the device accepted;
+    // any offset it reports is recorded so a restart resumes there
+    const watch = (e: TransferEvent) => {
+      if (!sids.has(e.sid)) return;
+      if (e.type === "started" || e.type === "resumed") started = true;
+      if (bare(e.peer) !== bareJid || e.offset <= 0) return;
       try {
         store.recordDeliveryProgress(fileId, e.offset);
       } catch { /* delivered or expired meanwhile */ }
     };
-    ft.on("transfer-started", progress);
-    ft.on("transfer-started", onStart);
-    ft.on("transfer-resumed", onStart);
-    ft.on("transfer-resumed", progress);
-    ft.on("transfer-interrupted", progress);
-    ft.on("transfer-progress", progress);
+    const WATCHED = ["transfer-started", "transfer-resumed", "transfer-interrupted", "transfer-progress"] as const;
+    for (const name of WATCHED) ft.on(name, watch);
     const r = retransfer(
       {
         ft, network: deps.network,
@@ -133,12 +130,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     if (job.stopped) r.cancel("the recipient went offline");
     const result = await r.done;
     clearTimeout(noAnswer);
-    ft.off("transfer-started", progress);
-    ft.off("transfer-started", onStart);
-    ft.off("transfer-resumed", onStart);
-    ft.off("transfer-resumed", progress);
-    ft.off("transfer-interrupted", progress);
-    ft.off("transfer-progress", progress);
+    for (const name of WATCHED) ft.off(name, watch);
     if (result.outcome === "completed") {
       try {
         const receipt = await store.markDelivered(fileId);
