@@ -1,58 +1,13 @@
 // Checks the harness against the real Prosody with raw sockets only, so a failure here points at
 // the harness or the server config, never at our XMPP client code.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import { canConnect } from "./ports.js";
 import { startProsody, type ProsodyServer } from "./prosody.js";
-
-const STREAM_NS = "xmlns:stream='http://etherx.jabber.org/streams'";
-
-/** A plain TCP connection with "send, then read until a pattern shows up". */
-class Raw {
-  private buf = "";
-  private constructor(private readonly sock: net.Socket) {
-    sock.setEncoding("utf8");
-    sock.on("data", (d: string) => (this.buf += d));
-  }
-  static async open(port: number): Promise<Raw> {
-    const sock = net.connect(port, "127.0.0.1");
-    await new Promise((resolve, reject) => sock.once("connect", resolve).once("error", reject));
-    return new Raw(sock);
-  }
-  async send(xml: string, until: RegExp, timeoutMs = 5000): Promise<string> {
-    this.buf = "";
-    this.sock.write(xml);
-    const deadline = Date.now() + timeoutMs;
-    while (!until.test(this.buf)) {
-      if (Date.now() > deadline) throw new Error(`timeout waiting for ${until}; got: ${this.buf}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    return this.buf;
-  }
-  close() {
-    this.sock.destroy();
-  }
-}
-
-const clientHeader = (host: string) =>
-  `<?xml version='1.0'?><stream:stream to='${host}' xmlns='jabber:client' ${STREAM_NS} version='1.0'>`;
+import { clientHeader, componentHandshake, plainLogin, Raw } from "../helpers/raw-xmpp.js";
 
 /** SASL PLAIN login; returns the post-auth stream features, or null if auth failed. */
-async function login(srv: ProsodyServer, user: string, password: string): Promise<string | null> {
-  const raw = await Raw.open(srv.c2sPort);
-  try {
-    await raw.send(clientHeader(srv.host), /<\/stream:features>/);
-    const creds = Buffer.from(`\0${user}\0${password}`).toString("base64");
-    const auth = `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`;
-    const answer = await raw.send(auth, /<success|<failure/);
-    if (!answer.includes("<success")) return null;
-    return await raw.send(clientHeader(srv.host), /<\/stream:features>/);
-  } finally {
-    raw.close();
-  }
-}
+const login = (srv: ProsodyServer, user: string, password: string) => plainLogin(srv.c2sPort, srv.host, user, password);
 
 function pidAlive(pid: number): boolean {
   try {
@@ -110,17 +65,7 @@ describe("harness: prosody", function () {
 
   it("accepts the component with its secret (XEP-0114 handshake)", async () => {
     const [[domain, secret]] = Object.entries(srv.components);
-    const handshake = async (pw: string) => {
-      const raw = await Raw.open(srv.componentPort);
-      try {
-        const header = `<stream:stream xmlns='jabber:component:accept' ${STREAM_NS} to='${domain}'>`;
-        const id = /<stream:stream[^>]*\sid=['"]([^'"]+)/.exec(await raw.send(header, /<stream:stream[^>]*>/))![1];
-        const digest = createHash("sha1").update(id + pw).digest("hex");
-        return await raw.send(`<handshake>${digest}</handshake>`, /<handshake\/>|<stream:error/);
-      } finally {
-        raw.close();
-      }
-    };
+    const handshake = (pw: string) => componentHandshake(srv.componentPort, domain, pw);
     assert.match(await handshake(secret), /<handshake\/>/);
     assert.match(await handshake("not-the-secret"), /not-authorized/);
   });
