@@ -5,6 +5,12 @@ import { fileURLToPath } from "node:url";
 import { loadConfig } from "@xft/component/config/options.js";
 import { runComponent, type RunningComponent } from "@xft/component/main.js";
 
+/** The environment that runs the component of a test server (files.HOST) on the database `db`. */
+export function componentEnv(server: { host: string; components: Record<string, string>; componentService: string }, db: string): Record<string, string> {
+  const jid = `files.${server.host}`;
+  return { XFT_COMPONENT_JID: jid, XFT_COMPONENT_SECRET: server.components[jid], XFT_COMPONENT_SERVICE: server.componentService, XFT_DB: db };
+}
+
 export const COMPONENT_BIN = fileURLToPath(new URL("../../../component/bin/xft-component.js", import.meta.url));
 
 export interface ComponentRun {

@@ -9,7 +9,7 @@ import {
 } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
-import { runComponentBin, type ComponentRun } from "../helpers/component.js";
+import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
 
 for (const kind of SERVER_KINDS) describe(`bad input to xft-component through ${serverName(kind)}`, function () {
@@ -25,12 +25,7 @@ for (const kind of SERVER_KINDS) describe(`bad input to xft-component through ${
     server = await startServer(kind);
     await server.register("mallory", "mallorypass");
     work = await tempDir();
-    component = runComponentBin([], {
-      XFT_COMPONENT_JID: domain(),
-      XFT_COMPONENT_SECRET: server.components[domain()],
-      XFT_COMPONENT_SERVICE: server.componentService,
-      XFT_DB: join(work, "store.sqlite"),
-    });
+    component = runComponentBin([], componentEnv(server, join(work, "store.sqlite")));
     await component.waitForLog(/online as /);
     mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service });
     mallory.port.onIqSet(NS_JINGLE, "jingle", async (_iq, el) => void jingleToMallory.push(el));

@@ -16,7 +16,7 @@ import { fileNameOf } from "@xft/component/store/validate.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, execXft, runXft } from "../helpers/cli.js";
-import { runComponentBin, runComponentHere, type ComponentRun } from "../helpers/component.js";
+import { componentEnv, runComponentBin, runComponentHere, type ComponentRun } from "../helpers/component.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { until } from "../helpers/wait.js";
 
@@ -43,9 +43,6 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
   const componentArgs = (...extra: string[]) => [
     "--jid", domain(), "--secret", server.components[domain()], "--service", server.componentService, "--db", join(work, "store.sqlite"), ...extra,
   ];
-  const componentEnv = () => ({
-    XFT_COMPONENT_JID: domain(), XFT_COMPONENT_SECRET: server.components[domain()], XFT_COMPONENT_SERVICE: server.componentService, XFT_DB: join(work, "store.sqlite"),
-  });
 
   before(async () => {
     server = await startServer(kind);
@@ -187,7 +184,7 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
   }
 
   it("kill -9 of the component mid-upload, then a restart: the sender's automatic retransfer finishes the upload from the bytes the store kept", async () => {
-    bin = runComponentBin([], componentEnv());
+    bin = runComponentBin([], componentEnv(server, join(work, "store.sqlite")));
     await bin.waitForLog(/online as /);
     // large enough to be mid-way when the kill lands (a local upload runs at tens of MiB/s)
     const size = 48 * MiB;
@@ -198,7 +195,7 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
     const before = await run.waitFor((e) => e.type === "progress" && e.peer === domain() && e.offset > 2 * MiB, 60_000);
     bin.child.kill("SIGKILL");
     assert.equal(await bin.exit, null, "killed, not exited");
-    bin = runComponentBin([], componentEnv());
+    bin = runComponentBin([], componentEnv(server, join(work, "store.sqlite")));
     await bin.waitForLog(/online as /);
     assert.equal(await run.exit, 0, `${JSON.stringify(run.events.slice(-5))}\n${run.stderr()}`);
     assert.ok(run.events.some((e) => e.type === "stored-offline"));

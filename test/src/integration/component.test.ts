@@ -10,7 +10,7 @@ import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component
 import { COMPONENT_DISCO_INFO } from "@xft/component/xep0030/disco.js";
 import { createStore } from "@xft/component/store/index.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
-import { runComponentBin, type ComponentRun } from "../helpers/component.js";
+import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
 
 const EXPECTED_FEATURES = [
@@ -36,12 +36,7 @@ for (const kind of SERVER_KINDS) describe(`xft-component against ${serverName(ki
     server = await startServer(kind);
     await server.register("alice", "alicepass");
     work = await tempDir();
-    component = runComponentBin([], {
-      XFT_COMPONENT_JID: domain(),
-      XFT_COMPONENT_SECRET: server.components[domain()],
-      XFT_COMPONENT_SERVICE: server.componentService,
-      XFT_DB: join(work, "store.sqlite"),
-    });
+    component = runComponentBin([], componentEnv(server, join(work, "store.sqlite")));
     await component.waitForLog(/online as /);
   });
   afterEach(async () => {

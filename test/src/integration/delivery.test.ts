@@ -14,7 +14,7 @@ import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component
 import { loadConfig } from "@xft/component/config/options.js";
 import { runComponent, type RunningComponent } from "@xft/component/main.js";
 import { createStore, type OfflineStore, type StoredFile } from "@xft/component/store/index.js";
-import { runComponentBin, type ComponentRun } from "../helpers/component.js";
+import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { startEjabberd } from "../harness/ejabberd.js";
 import { startProsody } from "../harness/prosody.js";
 import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../harness/servers.js";
@@ -43,10 +43,7 @@ async function storeFile(store: OfflineStore, path: string, sender: string, reci
 }
 
 function componentConfig(server: XmppServer, db: string) {
-  const loaded = loadConfig([], {
-    XFT_COMPONENT_JID: `files.${server.host}`, XFT_COMPONENT_SECRET: server.components[`files.${server.host}`],
-    XFT_COMPONENT_SERVICE: server.componentService, XFT_DB: db,
-  }, () => "");
+  const loaded = loadConfig([], componentEnv(server, db), () => "");
   if (loaded.kind !== "config") throw new Error(`bad config: ${JSON.stringify(loaded)}`);
   return loaded.config;
 }
@@ -236,10 +233,7 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
     const seeded = createStore({ path: db });
     const file = await storeFile(seeded, src, alice(), bobJid(), "crash.bin");
     await seeded.close();
-    const env = {
-      XFT_COMPONENT_JID: `files.${server.host}`, XFT_COMPONENT_SECRET: server.components[`files.${server.host}`],
-      XFT_COMPONENT_SERVICE: server.componentService, XFT_DB: db,
-    };
+    const env = componentEnv(server, db);
     const dir = join(work, "bob");
     await mkdir(dir);
     const bob = await bobWithPlugin(dir);
