@@ -61,10 +61,24 @@ export class ByteFiles {
     return readdir(this.dir);
   }
 
-  /** Base64 SHA-256 of the first `size` bytes, streamed. */
+  /** Base64 SHA-256 of the first `size` bytes, read into one buffer of chunkSize bytes used again
+   *  and again: a fresh Buffer per chunk (read()) piles up as garbage faster than the GC frees it,
+   *  which added ~25 MiB to the component's RSS while it checked a 128 MiB upload. */
   async sha256(id: string, size: number, chunkSize: number): Promise<string> {
     const hash = createHash("sha256");
-    for await (const chunk of this.read(id, 0, size, chunkSize)) hash.update(chunk);
+    if (size <= 0) return hash.digest("base64");
+    const fh = await open(this.pathOf(id), constants.O_RDONLY);
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(chunkSize, size));
+      for (let at = 0; at < size; ) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - at), at);
+        if (bytesRead === 0) throw Object.assign(new Error(`file ends at byte ${at}, expected ${size}`), { code: "ESHORT" });
+        hash.update(buf.subarray(0, bytesRead)); // copied into the hash's state at once
+        at += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
     return hash.digest("base64");
   }
 

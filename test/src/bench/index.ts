@@ -1,8 +1,9 @@
 // `npm run bench`: figures printed side by side from one run on this machine. Not a test.
-// `npm run bench -- engine` or `npm run bench -- recovery` runs one part; default: both.
+// `npm run bench -- engine|recovery|component` runs some parts; default: all.
 import { join } from "node:path";
 import { startProsody } from "../harness/prosody.js";
 import { randomFile, removeDir, tempDir } from "../helpers/files.js";
+import { componentBench } from "./component-bench.js";
 import { rawTcpMiBps } from "./raw-tcp.js";
 import { RECOVERY_HEADER, RECOVERY_RUNS, recoveryIntro, recoveryRow, recoveryRun } from "./recovery-bench.js";
 import { timedTransfer, type TransferFigures } from "./transfer-bench.js";
@@ -13,7 +14,10 @@ const bigSize = Number(process.env.XFT_BENCH_BIG_MIB ?? 1024) * MiB;
 const recoverySize = Number(process.env.XFT_BENCH_RECOVERY_MIB ?? 32) * MiB;
 const cuts = Number(process.env.XFT_BENCH_CUTS ?? 20);
 const backoffMs = Number(process.env.XFT_BENCH_BACKOFF_MS ?? 10);
-const PARTS = ["engine", "recovery"];
+const componentSize = Number(process.env.XFT_BENCH_COMPONENT_MIB ?? 256) * MiB;
+const uploads = Number(process.env.XFT_BENCH_UPLOADS ?? 100);
+const senders = Number(process.env.XFT_BENCH_SENDERS ?? 10);
+const PARTS = ["engine", "recovery", "component"];
 
 function row(f: TransferFigures) {
   return `${f.label.padEnd(34)} ${f.mibPerSec.toFixed(1).padStart(7)} MiB/s  wire/file ${f.wireOverFile.toFixed(3)}  peak RSS sender ${f.senderPeakRssMiB.toFixed(0)} MiB, receiver ${f.receiverPeakRssMiB.toFixed(0)} MiB${f.ok ? "" : "  FAILED"}`;
@@ -73,6 +77,7 @@ async function main() {
   try {
     if (parts.includes("engine")) await engine(work);
     if (parts.includes("recovery")) await recovery(work);
+    if (parts.includes("component")) await componentBench({ work, bigSize: componentSize, uploads, senders, smallSize: MiB });
   } finally {
     await removeDir(work);
   }

@@ -23,3 +23,41 @@ export function watchProcess(pid: number, everyMs = 50) {
   }, everyMs);
   return { stats, stop: () => clearInterval(timer) };
 }
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat; 0 once it ended. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from the 3rd on
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  } catch {
+    return 0;
+  }
+}
+
+/** Peak resident memory of a process per phase: the largest VmRSS sampled every everyMs since
+ *  the last phase(), which returns it (VmHWM cannot be read per phase: it is the peak since start). */
+export function rssPhases(pid: number, everyMs = 20) {
+  let peakMiB = 0;
+  const timer = setInterval(async () => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, "utf8"));
+      if (m) peakMiB = Math.max(peakMiB, Number(m[1]) / 1024);
+    } catch {
+      // ended
+    }
+  }, everyMs);
+  return {
+    phase(): number {
+      const p = peakMiB;
+      peakMiB = 0;
+      return p;
+    },
+    /** the kernel's own peak since the process started (VmHWM) */
+    async hwmMiB(): Promise<number> {
+      const m = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, "utf8").catch(() => ""));
+      return m ? Number(m[1]) / 1024 : 0;
+    },
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,155 @@
+// Offline store figures (issue 4): the real `xft-component` process behind a real Prosody on
+// loopback. (1) one big upload into the store, (2) its delivery to bob when he logs in, (3) many
+// concurrent 1 MiB uploads from several sender accounts; beside them the engine's plain
+// client-to-client transfer of the same big file in the same run. The senders are the engine in
+// this process (what a forward is: send(store, path, { extensions: [<recipient/>] })); the
+// receiver of the delivery is bob's plugin in this process. Figures, never assertions.
+import { mkdir } from "node:fs/promises";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import { autoTransferPlugin } from "@xft/client-plugin/plugin.js";
+import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
+import { describeLocalFile, fileTransfer, makeRecipient, type LocalFile, type TransferEvent } from "@xft/protocol";
+import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { componentEnv, runComponentBin } from "../helpers/component.js";
+import { randomFile, removeDir, sha256 } from "../helpers/files.js";
+import { cpuSeconds, rssPhases } from "./proc.js";
+import { timedTransfer } from "./transfer-bench.js";
+
+const MiB = 1024 * 1024;
+export const TARGET_RSS_MIB = 100;
+export const TARGET_CONCURRENT_MIBPS = 50;
+
+export interface ComponentBenchOptions { work: string; bigSize: number; uploads: number; senders: number; smallSize: number }
+
+interface Row { label: string; mibPerSec: number; latency?: string; rssMiB?: number; cpu: string; target: string; ok: boolean }
+
+/** CPU use of the component, Prosody and this process (the senders, bob) during fn, in % of one core. */
+async function withCpu<T>(pids: { component: number; prosody: number }, fn: () => Promise<T>): Promise<{ value: T; cpu: string; seconds: number; share: { component: number; prosody: number } }> {
+  const c0 = await cpuSeconds(pids.component);
+  const p0 = await cpuSeconds(pids.prosody);
+  const b0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const b = process.cpuUsage(b0);
+  const share = { component: ((await cpuSeconds(pids.component)) - c0) / seconds, prosody: ((await cpuSeconds(pids.prosody)) - p0) / seconds };
+  const pct = (f: number) => `${Math.round(100 * f)}`.padStart(3);
+  return { value, cpu: `${pct(share.component)}/${pct(share.prosody)}/${pct((b.user + b.system) / 1e6 / seconds)}`, seconds, share };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+async function login(server: ProsodyServer, user: string, reconnect = false): Promise<Account> {
+  return openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, reconnect });
+}
+
+export async function componentBench(o: ComponentBenchOptions): Promise<void> {
+  const server = await startProsody();
+  const senders = Array.from({ length: o.senders }, (_, i) => `sender${i}`);
+  const accounts: Account[] = [];
+  let component: ReturnType<typeof runComponentBin> | undefined;
+  try {
+    for (const u of ["alice", "bob", "carol", ...senders]) await server.register(u, `${u}pass`);
+    const store = `files.${server.host}`;
+    const big = join(o.work, "big.bin");
+    const bigSha = await randomFile(big, o.bigSize);
+    const bigMiB = o.bigSize / MiB;
+    const rows: Row[] = [];
+
+    // 0. the engine alone, client to client (two `xft` processes), same file, same server
+    const c2c = await timedTransfer(server, "", big, o.bigSize, bigSha, join(o.work, "c2c"), []);
+    rows.push({ label: `plain c2c ${bigMiB} MiB alice -> bob (xft)`, mibPerSec: c2c.mibPerSec, cpu: "", target: "", ok: c2c.ok });
+    await removeDir(join(o.work, "c2c"));
+
+    component = runComponentBin([], { ...componentEnv(server, join(o.work, "store.sqlite")), NODE_OPTIONS: process.env.XFT_BENCH_COMPONENT_NODE_OPTIONS ?? "" });
+    await component.waitForLog(/online as /);
+    const pids = { component: component.child.pid!, prosody: server.pid! };
+    const rss = rssPhases(pids.component);
+    await new Promise((r) => setTimeout(r, 500));
+    const idleRss = rss.phase();
+
+    // 1. one big upload: alice's engine offers the file to the store for bob (offline)
+    const alice = await login(server, "alice");
+    accounts.push(alice);
+    const aliceFt = fileTransfer(alice.port);
+    const bigLocal = await describeLocalFile(big); // hashing is the sender's, before the clock
+    const up = await withCpu(pids, async () => (await (await aliceFt.send(store, big, { local: bigLocal, extensions: [makeRecipient(`bob@${server.host}`)] })).done));
+    await component.waitForLog(/stored \S+: \d+ bytes from alice@/);
+    rows.push({ label: `upload ${bigMiB} MiB -> store`, mibPerSec: bigMiB / up.seconds, rssMiB: rss.phase(), cpu: up.cpu, target: `RSS <= ${TARGET_RSS_MIB} MiB`, ok: up.value.type === "completed" });
+
+    // 2. its delivery: bob logs in with the plugin; the store offers the file at his presence
+    const inbox = join(o.work, "bob");
+    await mkdir(inbox);
+    const bob = await login(server, "bob", true);
+    accounts.push(bob);
+    const plugin = autoTransferPlugin(bob.port, {
+      preferences: { ...DEFAULT_PREFERENCES, autoReceive: true, component: store }, downloadDir: inbox, network: bob.network,
+    });
+    let startedAt = 0;
+    plugin.ft.on("transfer-started", () => (startedAt = performance.now()));
+    const completed = new Promise<TransferEvent & { path?: string }>((resolve) => plugin.ft.on("transfer-completed", resolve));
+    const down = await withCpu(pids, async () => {
+      const t0 = performance.now();
+      await bob.sendPresence();
+      const done = await completed;
+      return { done, toOffer: startedAt - t0, streaming: (performance.now() - startedAt) / 1000 };
+    });
+    const delivered = (await sha256(down.value.done.path!)) === bigSha;
+    rows.push({
+      label: `delivery ${bigMiB} MiB store -> bob`, mibPerSec: bigMiB / down.value.streaming, latency: `login->offer ${down.value.toOffer.toFixed(0)} ms`,
+      rssMiB: rss.phase(), cpu: down.cpu, target: `RSS <= ${TARGET_RSS_MIB} MiB`, ok: delivered,
+    });
+    await removeDir(inbox);
+    await removeDir(big);
+
+    // 3. concurrent small uploads: o.uploads files, spread evenly over the sender accounts, all
+    //    offered at once, for carol (offline: nothing is delivered meanwhile)
+    const small: { from: number; local: LocalFile; path: string }[] = [];
+    for (let i = 0; i < o.uploads; i++) {
+      const path = join(o.work, `small-${i}.bin`);
+      await randomFile(path, o.smallSize);
+      small.push({ from: i % senders.length, local: await describeLocalFile(path), path });
+    }
+    const fts: ReturnType<typeof fileTransfer>[] = [];
+    for (const u of senders) {
+      const a = await login(server, u);
+      accounts.push(a);
+      fts.push(fileTransfer(a.port));
+    }
+    const many = await withCpu(pids, async () => {
+      const t0 = performance.now();
+      return Promise.all(small.map(async (s) => {
+        const done = await (await fts[s.from].send(store, s.path, { local: s.local, extensions: [makeRecipient(`carol@${server.host}`)] })).done;
+        return { ok: done.type === "completed", ms: performance.now() - t0 };
+      }));
+    });
+    const ms = many.value.map((r) => r.ms).sort((a, b) => a - b);
+    const totalMiB = (o.uploads * o.smallSize) / MiB;
+    rows.push({
+      label: `${o.uploads} x ${o.smallSize / MiB} MiB concurrent uploads (${senders.length} senders)`, mibPerSec: totalMiB / (ms[ms.length - 1] / 1000),
+      latency: `p50 ${percentile(ms, 50).toFixed(0)} ms, p95 ${percentile(ms, 95).toFixed(0)} ms`, rssMiB: rss.phase(), cpu: many.cpu,
+      target: `>= ${TARGET_CONCURRENT_MIBPS} MiB/s`, ok: many.value.every((r) => r.ok),
+    });
+    for (const s of small) await removeDir(s.path);
+
+    const hwm = await rss.hwmMiB();
+    rss.stop();
+    console.log(`# component: the xft-component process behind Prosody 0.12 on loopback, senders and bob in the bench process, ${new Date().toISOString()}, load average ${loadavg()[0].toFixed(2)}`);
+    console.log(`# peak RSS: the component's largest VmRSS sampled every 20 ms in that part (idle ${idleRss.toFixed(0)} MiB; VmHWM over the whole run ${hwm.toFixed(0)} MiB); CPU: % of one core, component/prosody/bench process`);
+    console.log(`${"part".padEnd(46)} ${"MiB/s".padStart(7)}  ${"latency".padEnd(26)} ${"peak RSS".padStart(8)}  ${"CPU c/p/b".padEnd(11)}  target`);
+    for (const r of rows) {
+      const rssText = r.rssMiB === undefined ? "" : `${r.rssMiB.toFixed(0)} MiB`;
+      console.log(`${r.label.padEnd(46)} ${r.mibPerSec.toFixed(1).padStart(7)}  ${(r.latency ?? "").padEnd(26)} ${rssText.padStart(8)}  ${r.cpu.padEnd(11)}  ${r.target}${r.ok ? "" : "  FAILED"}`);
+    }
+    const c = rows[0].mibPerSec;
+    const ceiling = (share: number) => (rows[3].mibPerSec / share).toFixed(0);
+    console.log(`${o.uploads} concurrent uploads if CPU-bound, at one whole core each: component ${ceiling(many.share.component)} MiB/s, Prosody ${ceiling(many.share.prosody)} MiB/s`);
+    console.log(`ratios to plain c2c: upload ${(rows[1].mibPerSec / c).toFixed(2)}, delivery ${(rows[2].mibPerSec / c).toFixed(2)}, ${o.uploads} concurrent uploads ${(rows[3].mibPerSec / c).toFixed(2)}`);
+  } finally {
+    for (const a of accounts) await a.close();
+    await component?.stop();
+    await server.stop();
+  }
+}
