@@ -1,5 +1,5 @@
 // Logs an account in with our client stack and hands back the engine's port.
-import { xmppPortFrom, type XmppPort } from "@xft/protocol";
+import { discoResponder, ENGINE_FEATURES, xmppPortFrom, type DiscoInfo, type XmppPort } from "@xft/protocol";
 import { createElement } from "ltx/lib/ltx.js";
 import { createClient } from "./entity/client.js";
 import { keepConnected, type ConnectionKeeper, type KeepConnectedOptions } from "./entity/keep-connected.js";
@@ -28,6 +28,11 @@ export interface Account {
   close(): Promise<void>;
 }
 
+export const CLIENT_DISCO_INFO: DiscoInfo = {
+  identities: [{ category: "client", type: "pc", name: "xft" }],
+  features: [...ENGINE_FEATURES],
+};
+
 export function splitJid(jid: string): { local: string; domain: string; resource?: string } {
   const at = jid.indexOf("@");
   const slash = jid.indexOf("/", at);
@@ -52,6 +57,8 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
   // without a listener would otherwise crash the process
   xmpp.on("error", () => undefined);
   const port = xmppPortFrom(xmpp);
+  // XEP-0030: peers (and the xep-draft's 'Determining Support') learn what this device speaks
+  discoResponder(xmpp.iqCallee, (to) => to === "" || to.toLowerCase() === xmpp.jid?.toString().toLowerCase(), CLIENT_DISCO_INFO);
   const address = await xmpp.start();
   const network = opts.reconnect === false ? undefined : keepConnected(xmpp, opts.reconnect === true ? {} : opts.reconnect);
   // A new session after a reconnect starts unavailable: without our presence again, messages to

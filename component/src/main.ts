@@ -1,7 +1,7 @@
 // The offline store component, wired top to bottom: storage, its housekeeping, the XMPP entity,
 // the protocol pieces on it, then the connection that keeps it online. Nothing here parses or
 // decides; each piece is a factory with its dependencies passed in.
-import { fileTransfer, xmppPortFrom, type FileTransfer } from "@xft/protocol";
+import { fileTransfer, untilOnline, xmppPortFrom, type FileTransfer } from "@xft/protocol";
 import type { ComponentConfig } from "./config/options.js";
 import { keepConnected } from "./connection/keep-connected.js";
 import { createDelivery, type Delivery } from "./delivery/driver.js";
@@ -11,10 +11,9 @@ import { scheduleHousekeeping } from "./housekeeping/schedule.js";
 import { parsePresence, PresenceTracker, type PresenceChange } from "./presence/tracker.js";
 import { createStore, type OfflineStore } from "./store/index.js";
 import { uploadReceiver, type UploadReceiver } from "./upload/receiver.js";
+import { DAY_MS, HOUR_MS } from "./time.js";
 import { discoResponder } from "./xep0030/disco.js";
 
-const HOUR_MS = 3600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 export interface RunningComponent {
   xmpp: XmppComponent;
@@ -82,7 +81,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   const delivery = createDelivery({
     ft, store, log, send: (stanza) => xmpp.send(stanza), confirmTimeout: config.deliveryConfirmSeconds,
     isOnline: (full) => presence.resourcesOf(full.slice(0, full.indexOf("/"))).includes(full),
-    network: { isOnline: () => xmpp.status === "online", reconnect: () => onceOnline(xmpp, 30_000) },
+    network: { isOnline: () => xmpp.status === "online", reconnect: () => untilOnline(xmpp, 30_000) },
   });
   xmpp.on("online", () => delivery.probeWaiting());
   // a forwarded file, all in and checked: its recipient is subscribed to, notified, and served
@@ -115,14 +114,6 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
       await store.close();
     },
   };
-}
-
-function onceOnline(xmpp: XmppComponent, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (xmpp.off("online", up), reject(new Error("not online again in time"))), timeoutMs);
-    const up = () => (clearTimeout(timer), resolve());
-    xmpp.once("online", up);
-  });
 }
 
 function describe(err: unknown): string {

@@ -2,7 +2,7 @@
 // (protocol/recovery/backoff.ts) instead of @xmpp/reconnect's fixed 1 s, each attempt first
 // trying XEP-0198 resumption (stream-management.ts), so a transfer on a resumed stream just
 // goes on. It is also the RecoveryNetwork the sender's retransfer asks for "network back".
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy, type RecoveryNetwork } from "@xft/protocol";
+import { backoffDelay, DEFAULT_BACKOFF, untilOnline, type BackoffPolicy, type RecoveryNetwork } from "@xft/protocol";
 import type { XmppClient } from "./client.js";
 
 export interface KeepConnectedOptions {
@@ -29,32 +29,13 @@ export function keepConnected(xmpp: XmppClient, options: KeepConnectedOptions = 
 
   const isOnline = () => xmpp.status === "online";
 
-  /** resolves once online or resumed; rejects when the connection drops first or time runs out */
-  function upOrDown(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = (err?: Error) => {
-        clearTimeout(t);
-        xmpp.removeListener("online", onUp);
-        xmpp.removeListener("resumed", onUp);
-        xmpp.removeListener("disconnect", onDown);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onUp = () => done();
-      const onDown = () => done(new Error("connection dropped while reconnecting"));
-      const t = setTimeout(() => done(new Error(`not online after ${attemptTimeout} ms`)), attemptTimeout);
-      xmpp.on("online", onUp);
-      xmpp.on("resumed", onUp);
-      xmpp.on("disconnect", onDown);
-    });
-  }
-
   function attempt(): Promise<void> {
     if (isOnline()) return Promise.resolve();
     inFlight ??= (async () => {
       clearTimeout(timer);
       attempts++;
-      const up = upOrDown();
+      // online, or resumed (our stream management): in either case the connection is back
+      const up = untilOnline(xmpp, attemptTimeout, ["online", "resumed"]);
       up.catch(() => undefined); // observed below; a connect error must not leave it unhandled
       try {
         // a socket still half there (status "disconnect" comes from its close) is gone already

@@ -6,9 +6,9 @@ import { STORE_DEFAULTS } from "../store/config.js";
 import { DEFAULT_HOUSEKEEPING_CRON } from "../housekeeping/schedule.js";
 import { HOUSEKEEPING_DEFAULTS } from "../housekeeping/jobs.js";
 import { OptionValueError, parseDomain, parseDomainList, parseInteger, parseService, parseSize } from "./units.js";
+import { DAY_MS } from "../time.js";
 
 const GiB = 2 ** 30;
-const DAY_MS = 24 * 3600_000;
 
 export interface ComponentConfig {
   /** our domain, the server's Component entry */

@@ -3,6 +3,7 @@
 // xmpp.js 0.13's @xmpp/reconnect retries after a fixed 1 s, so every component of a restarted
 // server comes back in lockstep and a server that stays down is hammered once a second.
 import { backoffDelay, type BackoffPolicy } from "@xft/protocol/recovery/backoff.js";
+import { untilOnline } from "@xft/protocol/xmppjs/until-online.js";
 import type { ComponentEntity } from "../entity/types.js";
 
 export interface KeepConnectedOptions {
@@ -61,22 +62,11 @@ export function keepConnected(entity: Reconnectable, options: KeepConnectedOptio
 
   const connectOnce = async () => {
     const { service, domain } = entity.options;
-    let settle!: (err?: Error) => void;
-    const online = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
-    const onOnline = () => settle();
-    const onDisconnect = () => settle(new Error("connection closed before the handshake succeeded"));
-    const timeout = setTimeout(() => settle(new Error(`not online within ${attemptTimeoutMs} ms`)), attemptTimeoutMs);
-    entity.on("online", onOnline);
-    entity.on("disconnect", onDisconnect);
-    try {
-      await entity.connect(service);
-      await entity.open({ domain });
-      await online; // component() handshakes on 'open' (XEP-0114 §3), then goes 'online'
-    } finally {
-      clearTimeout(timeout);
-      entity.off("online", onOnline);
-      entity.off("disconnect", onDisconnect);
-    }
+    const online = untilOnline(entity, attemptTimeoutMs);
+    online.catch(() => undefined); // observed below; a failed connect must not leave it unhandled
+    await entity.connect(service);
+    await entity.open({ domain });
+    await online; // component() handshakes on 'open' (XEP-0114 §3), then goes 'online'
   };
 
   const onOnline = () => (attempt = 0);

@@ -7,9 +7,8 @@ import { toStoredFile, type StoredFile } from "../store/model.js";
 import type { DueKind } from "../store/maintenance.js";
 import type { FileRow, Page } from "../store/queries.js";
 import type { OfflineStore } from "../store/store.js";
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../time.js";
 
-const HOUR = 3600_000;
-const DAY = 24 * HOUR;
 
 export interface HousekeepingOptions {
   /** an upload with no append for this long is removed; default 24 h */

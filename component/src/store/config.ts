@@ -1,10 +1,10 @@
 // The store's options, declared once with their defaults and bounds and checked at start-up
 // (Prosody's module:get_option_integer(name, default, min)).
+import { DAY_MS as DAY, HOUR_MS as HOUR } from "../time.js";
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
-const HOUR = 3600_000;
-const DAY = 24 * HOUR;
 
 export interface StoreLimits {
   /** largest file accepted, bytes */

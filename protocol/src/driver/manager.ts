@@ -305,7 +305,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     if (!file.hashes.some((h) => h.algo === HASH_ALGO)) throw badRequest("file offer without a sha-256 hash");
     if (file.size === undefined) throw badRequest("file offer without <size/>");
     if (!file.name) file.name = "unnamed";
-    const checkpoints = parseCheckpoints(file); // refuses bad ones now, before anything is accepted
+    parseCheckpoints(file); // refuses bad ones now, before anything is accepted
     const session = this.addSession(ctx, { phase: "pending", ctx });
     session.continues = continues;
     const offer: IncomingOffer = {
@@ -319,7 +319,6 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       acceptInto: (sink) => this.acceptInto(session, sink),
       decline: (reason) => void this.dispatch(session, { type: "decline", reason }),
     };
-    void checkpoints;
     try {
       await this.options.screenOffer(offer);
     } catch (err) {

@@ -4,7 +4,7 @@
 import { EventEmitter } from "node:events";
 import type { Element } from "ltx/lib/ltx.js";
 import type { FileTransfer, Transfer } from "../driver/manager.js";
-import type { LocalFile } from "../driver/files.js";
+import { bare, type LocalFile } from "../driver/files.js";
 import type { TransferEvent } from "../session/types.js";
 import { recover, type RecoveryEffect, type RecoveryEvent, type RecoveryOptions, type RecoveryState } from "./sender.js";
 
@@ -107,7 +107,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
 
   /** The receiver recovered first and pulls the rest of our file itself: follow that session. */
   private readonly onPeerPull = (e: TransferEvent) => {
-    if (this.current || e.sha256 !== this.local.sha256 || bareOf(e.peer) !== bareOf(this.to)) return;
+    if (this.current || e.sha256 !== this.local.sha256 || bare(e.peer) !== bare(this.to)) return;
     if (this.state.phase !== "waiting-network" && this.state.phase !== "re-offering" && this.state.phase !== "prompting") return;
     const pulled = this.deps.ft.transferOf(e.peer, e.sid);
     if (!pulled) return;
@@ -255,11 +255,6 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
     this.clock.clearTimeout(this.confirmTimer);
     this.clock.clearTimeout(this.reconnectTimer);
   }
-}
-
-function bareOf(jid: string): string {
-  const slash = jid.indexOf("/");
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }
 
 export function retransfer(deps: RetransferDeps, to: string, local: LocalFile, options: RecoveryOptions, more: { extensions?: Element[]; continues?: string } = {}): Retransfer {

@@ -7,17 +7,17 @@
 // node listen for ejabberdctl on a port of its own with `-start_epmd false`: no epmd daemon is
 // started (it would hold 4369 and outlive the server), and nodes of parallel runs never meet.
 // HOME is the temp dir, so the Erlang cookie is per instance too.
-import { spawn, execFile, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { canConnect, freePorts } from "./ports.js";
 import { renderTemplate } from "./prosody.js";
 import { onExit, pidAlive, pidsMentioning, signalGroup, sleep, stopGroup } from "./lifecycle.js";
+import { ThrowawayServer } from "./throwaway.js";
 
 export const EJABBERD_TEMPLATE_PATH = fileURLToPath(
   new URL("../../ejabberd/ejabberd.yml.template", import.meta.url), // same from src/ and dist/
@@ -137,7 +137,7 @@ class PortConflictError extends Error {}
 type Fixed = Pick<EjabberdServer, "host" | "c2sPort" | "s2sPort" | "componentPort" | "dir" | "configFile" | "components">;
 interface Runtime { ip: string; node: string; distPort: number; uid: number; gid: number; startTimeoutMs: number }
 
-class Ejabberd implements EjabberdServer {
+class Ejabberd extends ThrowawayServer implements EjabberdServer {
   host!: string;
   c2sPort!: number;
   s2sPort!: number;
@@ -146,10 +146,13 @@ class Ejabberd implements EjabberdServer {
   configFile!: string;
   components!: Record<string, string>;
   private child?: ChildProcess;
-  private removed = false;
   private removeExitHook = () => {};
+  protected readonly logFile = "logs/ejabberd.log";
+  // stop() throws the data away: no need to wait for ejabberd's ~2 s graceful stop
+  protected readonly stopGraceMs = 0;
 
   constructor(fixed: Fixed, private readonly rt: Runtime) {
+    super();
     Object.assign(this, fixed);
   }
 
@@ -211,35 +214,9 @@ class Ejabberd implements EjabberdServer {
     this.removeExitHook();
   }
 
-  async stop(): Promise<void> {
-    await this.kill(0);
-    this.removed = true;
-    await fsp.rm(this.dir, { recursive: true, force: true });
-  }
-
-  async restart(downMs = 0): Promise<void> {
-    await this.kill();
-    if (downMs > 0) await sleep(downMs); // clients see connection refused meanwhile
-    try {
-      await this.launch();
-    } catch (err) {
-      await this.kill();
-      throw err;
-    }
-  }
-
   async register(user: string, password: string): Promise<void> {
     const { args, env } = this.ctl(["register", user, this.host, password]);
-    try {
-      await promisify(execFile)(CTL, args, { cwd: this.dir, env, uid: this.rt.uid, gid: this.rt.gid, timeout: 20000 });
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`ejabberdctl register ${user}@${this.host} failed: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`);
-    }
-  }
-
-  private async readLog(from = 0, file = "logs/ejabberd.log"): Promise<string> {
-    return (await fsp.readFile(path.join(this.dir, file), "utf8").catch(() => "")).slice(from);
+    await this.registerWith(CTL, args, { cwd: this.dir, env, uid: this.rt.uid, gid: this.rt.gid, timeout: 20000 }, user);
   }
 
   async log(): Promise<string> {

@@ -2,15 +2,15 @@
 // the committed template test/prosody/prosody.cfg.lua.template. Nothing may outlive the test
 // run: servers are killed by process group on stop(), on process exit and on SIGINT/SIGTERM,
 // and dirs left by a run that was SIGKILLed are reaped by the next run.
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { canConnect, freePorts } from "./ports.js";
+import { ThrowawayServer } from "./throwaway.js";
 
 export const TEMPLATE_PATH = fileURLToPath(
   new URL("../../prosody/prosody.cfg.lua.template", import.meta.url), // same from src/ and dist/
@@ -129,7 +129,7 @@ class PortConflictError extends Error {}
 type Fixed = Pick<ProsodyServer,
   "host" | "ip" | "c2sPort" | "s2sPort" | "componentPort" | "httpPort" | "dir" | "configFile" | "components">;
 
-class Prosody implements ProsodyServer {
+class Prosody extends ThrowawayServer implements ProsodyServer {
   host!: string;
   ip!: string;
   c2sPort!: number;
@@ -141,10 +141,11 @@ class Prosody implements ProsodyServer {
   components!: Record<string, string>;
   private child?: ChildProcess;
   private exited: Promise<void> = Promise.resolve();
-  private removed = false;
   private spawnError?: Error;
+  protected readonly logFile = "prosody.log";
 
   constructor(fixed: Fixed, private readonly startTimeoutMs: number) {
+    super();
     Object.assign(this, fixed);
   }
 
@@ -223,37 +224,9 @@ class Prosody implements ProsodyServer {
     running.delete(this);
   }
 
-  async stop(): Promise<void> {
-    await this.kill();
-    this.removed = true;
-    await fsp.rm(this.dir, { recursive: true, force: true });
-  }
-
-  async restart(downMs = 0): Promise<void> {
-    await this.kill();
-    if (downMs > 0) await sleep(downMs); // clients see connection refused meanwhile
-    try {
-      await this.launch();
-    } catch (err) {
-      await this.kill(); // e.g. a port got taken meanwhile: no half-started server; stop() cleans up
-      throw err;
-    }
-  }
-
   async register(user: string, password: string): Promise<void> {
     // prosodyctl writes the account files directly; works whether prosody runs or not.
-    const args = ["--config", this.configFile, "register", user, this.host, password];
-    try {
-      await promisify(execFile)("prosodyctl", args, { timeout: 15000 });
-    } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`prosodyctl register ${user}@${this.host} failed: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`);
-    }
-  }
-
-  private async readLog(from = 0, file = "prosody.log"): Promise<string> {
-    const text = await fsp.readFile(path.join(this.dir, file), "utf8").catch(() => "");
-    return text.slice(from);
+    await this.registerWith("prosodyctl", ["--config", this.configFile, "register", user, this.host, password], { timeout: 15000 }, user);
   }
 
   async log(): Promise<string> {

@@ -21,6 +21,7 @@ const EXPECTED_FEATURES = [
   "http://jabber.org/protocol/ibb",
   "urn:xmpp:hashes:2",
   "urn:xmpp:hash-function-text-names:sha-256",
+  "urn:xmpp:jingle-ft-recovery:0",
   "urn:xmpp:jingle-ft-recovery:forward:0",
 ];
 

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fileTransfer, type FileTransfer, type TransferEvent } from "@xft/protocol";
+import { ENGINE_FEATURES, fileTransfer, makeInfoQuery, NS_DISCO_INFO, parseInfo, type FileTransfer, type IqError, type TransferEvent } from "@xft/protocol";
+import { createElement as xml } from "ltx/lib/ltx.js";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { listDir, randomFile, removeDir, seedPartial, sha256, tempDir } from "../helpers/files.js";
@@ -42,6 +43,18 @@ for (const kind of SERVER_KINDS) describe(`engine through ${serverName(kind)}`, 
   afterEach(async () => {
     await Promise.all(accounts.splice(0).map((a) => a.close()));
     await removeDir(work);
+  });
+
+  it("a client answers disco#info with the engine's features (xep-draft: Determining Support)", async () => {
+    const a = await login("alice");
+    const b = await login("bob");
+    const result = await a.port.request(xml("iq", { type: "get", to: b.jid }, makeInfoQuery()));
+    const info = parseInfo(result.getChild("query", NS_DISCO_INFO)!);
+    assert.deepEqual(info.features, [...ENGINE_FEATURES]);
+    assert.ok(info.features.includes("urn:xmpp:jingle-ft-recovery:0"));
+    assert.deepEqual(info.identities.map((i) => [i.category, i.type]), [["client", "pc"]]);
+    const node = await a.port.request(xml("iq", { type: "get", to: b.jid }, makeInfoQuery("x"))).then(() => "answered", (e: IqError) => e.condition);
+    assert.equal(node, "item-not-found");
   });
 
   it("resumes from a partial file on disk: the sender sends only the rest", async () => {
