@@ -14,6 +14,7 @@ import { transition } from "../session/transition.js";
 import type { SessionContext, SessionEffect, SessionEvent, SessionState, TransferEvent } from "../session/types.js";
 import { bare, describeLocalFile, findPartial, newPartial, PartialFile, readBlocks, type LocalFile } from "./files.js";
 import { findReceived, ReceivedFile, recordReceived } from "./received.js";
+import { InputThrottle } from "./input-throttle.js";
 import type { ReceiveSink } from "./sink.js";
 import { checkpointFor, makeCheckpoints, makeContinues, parseCheckpoints, parseContinues } from "../ftrecovery/elements.js";
 import { IqError, type XmppPort } from "./port.js";
@@ -51,10 +52,15 @@ export interface FileTransferOptions {
    * Resolving lets the offer through to the 'offer' event. Default: every offer goes through.
    */
   screenOffer?: (offer: IncomingOffer) => Promise<void> | void;
+  /** received IBB bytes not yet written to their sinks, over all sessions, past which we stop
+   *  reading the connection until they are under a quarter of it (input-throttle.ts); needs a
+   *  port that can pause its input. Default 1 MiB: two windows of 16 x 32 KiB, so one transfer alone never waits */
+  maxPendingInput?: number;
 }
 
 export const DEFAULTS = {
   blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false, directedPresence: true,
+  maxPendingInput: 1024 * 1024,
   screenOffer: (() => undefined) as (offer: IncomingOffer) => Promise<void> | void,
 };
 
@@ -134,6 +140,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   /** file bytes handed to the link and written to sinks, over all sessions: what was sent or
    *  received more than once is these minus the file sizes */
   readonly stats = { bytesSent: 0, bytesReceived: 0 };
+  private readonly input?: InputThrottle;
 
   constructor(private readonly port: XmppPort, options: FileTransferOptions = {}) {
     super();
@@ -141,6 +148,9 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...DEFAULTS, ...given };
     this.options.blockSize = Math.min(this.options.blockSize, MAX_BLOCK_SIZE);
+    if (port.pauseInput && port.resumeInput) {
+      this.input = new InputThrottle({ pause: () => port.pauseInput!(), resume: () => port.resumeInput!() }, this.options.maxPendingInput);
+    }
     port.onIqSet(NS_JINGLE, "jingle", (iq, el) => this.onJingle(iq, el));
     for (const name of ["open", "data", "close"]) port.onIqSet(NS_IBB, name, (iq, el) => this.onIbb(String(iq.attrs.from), el));
     port.onMessage((m) => this.onIbbMessage(m));
@@ -436,8 +446,14 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       : payload.kind === "data" ? { type: "ibb-data", seq: payload.seq, data: payload.data }
       : { type: "ibb-closed" };
     if (payload.kind === "open" && session.state.ctx.role === "initiator") throw unexpectedRequest("the Jingle initiator opens the bytestream");
-    const t = await this.dispatch(session, event);
-    if (t.error) throw t.error;
+    const held = payload.kind === "data" ? payload.data.length : 0;
+    this.input?.took(held);
+    try {
+      const t = await this.dispatch(session, event);
+      if (t.error) throw t.error;
+    } finally {
+      this.input?.released(held);
+    }
   }
 
   /** XEP-0047 §3: data in message stanzas, when the sender asked for stanza='message'. */

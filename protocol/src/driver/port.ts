@@ -20,6 +20,10 @@ export interface XmppPort {
   /** the entity is online again: `resumed` true when XEP-0198 resumed the old stream (nothing
    *  in flight was lost), false for a new session */
   onOnline?(handler: (resumed: boolean) => void): void;
+  /** stop / start reading the connection (TCP flow control), so a receiver never holds more
+   *  received blocks than its sinks can take (FileTransferOptions.maxPendingInput) */
+  pauseInput?(): void;
+  resumeInput?(): void;
 }
 
 export class IqError extends Error {
@@ -36,6 +40,8 @@ export interface XmppJsEntity {
     jid?: { toString(): string } | null;
     emit(event: string, ...args: unknown[]): boolean;
     on(event: string, fn: (...args: any[]) => void): unknown;
+    /** the current connection's socket (a net.Socket for TCP; absent while offline) */
+    socket?: { pause?(): unknown; resume?(): unknown } | null;
   };
   iqCaller: Pick<IqCaller, "request">;
   iqCallee: Pick<IqCallee<any>, "set">;
@@ -71,6 +77,9 @@ export function xmppPortFrom({ entity, iqCaller, iqCallee, middleware }: XmppJsE
         }
       });
     },
+    // on whichever socket is current: a new one after a reconnect starts out reading
+    pauseInput: () => void entity.socket?.pause?.(),
+    resumeInput: () => void entity.socket?.resume?.(),
     onDisconnect(handler) {
       entity.on("disconnect", (info: { clean?: boolean; reason?: unknown } | undefined) =>
         handler(info?.reason ? `connection lost: ${String((info.reason as any)?.message ?? info.reason)}` : "connection lost"));
