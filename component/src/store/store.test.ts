@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, appendFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, appendFileSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import {
   BadRequestError,
@@ -223,6 +223,28 @@ describe("offline store", () => {
     const retry = await store.beginUpload(request);
     assert.notEqual(retry.id, id);
     assert.equal(retry.offset, 0);
+  });
+
+  it("reads a resumed upload back to check it: bytes damaged on disk while the store was closed are caught", async () => {
+    // an upload taken from byte 0 is hashed as it is written; one resumed after a reopen had its
+    // prefix written by another handle, so finishUpload must read the file, not trust a hash
+    const data = randomData(1 * MiB + 5);
+    const request = { sender: ALICE, recipient: BOB, name: "f", size: data.length, sha256: sha256(data) };
+    const { id } = await store.beginUpload(request);
+    await appendAll(store, id, data, 0, 64 * KiB, 512 * KiB);
+    await store.close();
+    const file = `${store.filesDir}/${fileNameOf(id)}`;
+    const bytes = readFileSync(file);
+    bytes[1000] ^= 1;
+    writeFileSync(file, bytes);
+
+    open();
+    const resumed = await store.beginUpload(request);
+    assert.equal(resumed.offset, 512 * KiB);
+    await appendAll(store, id, data, resumed.offset);
+    const err = await caught(() => store.finishUpload(id));
+    assertCondition(err, HashMismatchError, "not-acceptable", "cancel");
+    assert.deepEqual(store.pendingFor(BOB), []);
   });
 
   it("shows a file only to its recipient; anyone else learns what a missing id tells", async () => {
