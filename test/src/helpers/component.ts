@@ -25,7 +25,8 @@ export interface ComponentRun {
 }
 
 export function runComponentBin(args: string[], env: Record<string, string>): ComponentRun {
-  const child = spawn(process.execPath, [COMPONENT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // executed as the operator's `npx xft-component` does: its shebang carries the V8 flags
+  const child = spawn(COMPONENT_BIN, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   let out = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
