@@ -1,4 +1,4 @@
-// Offline store figures (issue 4): the real `xft-component` process behind a real Prosody on
+// Offline store figures (issue 4): the real `xft-component` process behind a real Prosody or ejabberd on
 // loopback. (1) one big upload into the store, (2) its delivery to bob when he logs in, (3) many
 // concurrent 1 MiB uploads from several sender accounts; beside them the engine's plain
 // client-to-client transfer of the same big file in the same run. The senders are the engine in
@@ -11,42 +11,43 @@ import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { describeLocalFile, fileTransfer, makeRecipient, type LocalFile, type TransferEvent } from "@xft/protocol";
-import { startProsody, type ProsodyServer } from "../harness/prosody.js";
+import { serverName, startServer, type ServerKind, type XmppServer } from "../harness/servers.js";
 import { componentEnv, runComponentBin } from "../helpers/component.js";
 import { randomFile, removeDir, sha256 } from "../helpers/files.js";
-import { cpuSeconds, rssPhases } from "./proc.js";
+import { cpuSeconds, rssPhases, treeCpuSeconds } from "./proc.js";
 import { timedTransfer } from "./transfer-bench.js";
 
 const MiB = 1024 * 1024;
 export const TARGET_RSS_MIB = 100;
 export const TARGET_CONCURRENT_MIBPS = 50;
 
-export interface ComponentBenchOptions { work: string; bigSize: number; uploads: number; senders: number; smallSize: number }
+export interface ComponentBenchOptions { kind: ServerKind; work: string; bigSize: number; uploads: number; senders: number; smallSize: number }
 
 interface Row { label: string; mibPerSec: number; latency?: string; rssMiB?: number; cpu: string; target: string; ok: boolean }
 
-/** CPU use of the component, Prosody and this process (the senders, bob) during fn, in % of one core. */
-async function withCpu<T>(pids: { component: number; prosody: number }, fn: () => Promise<T>): Promise<{ value: T; cpu: string; seconds: number; share: { component: number; prosody: number } }> {
+/** CPU use of the component, the server and this process (the senders, bob) during fn, in % of one core. */
+async function withCpu<T>(pids: { component: number; server: number }, fn: () => Promise<T>): Promise<{ value: T; cpu: string; seconds: number; share: { component: number; server: number } }> {
   const c0 = await cpuSeconds(pids.component);
-  const p0 = await cpuSeconds(pids.prosody);
+  const p0 = await treeCpuSeconds(pids.server);
   const b0 = process.cpuUsage();
   const t0 = performance.now();
   const value = await fn();
   const seconds = (performance.now() - t0) / 1000;
   const b = process.cpuUsage(b0);
-  const share = { component: ((await cpuSeconds(pids.component)) - c0) / seconds, prosody: ((await cpuSeconds(pids.prosody)) - p0) / seconds };
+  const share = { component: ((await cpuSeconds(pids.component)) - c0) / seconds, server: ((await treeCpuSeconds(pids.server)) - p0) / seconds };
   const pct = (f: number) => `${Math.round(100 * f)}`.padStart(3);
-  return { value, cpu: `${pct(share.component)}/${pct(share.prosody)}/${pct((b.user + b.system) / 1e6 / seconds)}`, seconds, share };
+  return { value, cpu: `${pct(share.component)}/${pct(share.server)}/${pct((b.user + b.system) / 1e6 / seconds)}`, seconds, share };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-async function login(server: ProsodyServer, user: string, reconnect = false): Promise<Account> {
+async function login(server: XmppServer, user: string, reconnect = false): Promise<Account> {
   return openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, reconnect });
 }
 
 export async function componentBench(o: ComponentBenchOptions): Promise<void> {
-  const server = await startProsody();
+  const server = await startServer(o.kind);
+  const name = serverName(o.kind);
   const senders = Array.from({ length: o.senders }, (_, i) => `sender${i}`);
   const accounts: Account[] = [];
   let component: ReturnType<typeof runComponentBin> | undefined;
@@ -65,7 +66,7 @@ export async function componentBench(o: ComponentBenchOptions): Promise<void> {
 
     component = runComponentBin([], { ...componentEnv(server, join(o.work, "store.sqlite")), NODE_OPTIONS: process.env.XFT_BENCH_COMPONENT_NODE_OPTIONS ?? "" });
     await component.waitForLog(/online as /);
-    const pids = { component: component.child.pid!, prosody: server.pid! };
+    const pids = { component: component.child.pid!, server: server.pid! };
     const rss = rssPhases(pids.component);
     await new Promise((r) => setTimeout(r, 500));
     const idleRss = rss.phase();
@@ -136,16 +137,16 @@ export async function componentBench(o: ComponentBenchOptions): Promise<void> {
 
     const hwm = await rss.hwmMiB();
     rss.stop();
-    console.log(`# component: the xft-component process behind Prosody 0.12 on loopback, senders and bob in the bench process, ${new Date().toISOString()}, load average ${loadavg()[0].toFixed(2)}`);
-    console.log(`# peak RSS: the component's largest VmRSS sampled every 20 ms in that part (idle ${idleRss.toFixed(0)} MiB; VmHWM over the whole run ${hwm.toFixed(0)} MiB); CPU: % of one core, component/prosody/bench process`);
-    console.log(`${"part".padEnd(46)} ${"MiB/s".padStart(7)}  ${"latency".padEnd(26)} ${"peak RSS".padStart(8)}  ${"CPU c/p/b".padEnd(11)}  target`);
+    console.log(`# component: the xft-component process behind ${name} on loopback, senders and bob in the bench process, ${new Date().toISOString()}, load average ${loadavg()[0].toFixed(2)}`);
+    console.log(`# peak RSS: the component's largest VmRSS sampled every 20 ms in that part (idle ${idleRss.toFixed(0)} MiB; VmHWM over the whole run ${hwm.toFixed(0)} MiB); CPU: % of one core, component/${name}/bench process`);
+    console.log(`${"part".padEnd(46)} ${"MiB/s".padStart(7)}  ${"latency".padEnd(26)} ${"peak RSS".padStart(8)}  ${"CPU c/s/b".padEnd(11)}  target`);
     for (const r of rows) {
       const rssText = r.rssMiB === undefined ? "" : `${r.rssMiB.toFixed(0)} MiB`;
       console.log(`${r.label.padEnd(46)} ${r.mibPerSec.toFixed(1).padStart(7)}  ${(r.latency ?? "").padEnd(26)} ${rssText.padStart(8)}  ${r.cpu.padEnd(11)}  ${r.target}${r.ok ? "" : "  FAILED"}`);
     }
     const c = rows[0].mibPerSec;
     const ceiling = (share: number) => (rows[3].mibPerSec / share).toFixed(0);
-    console.log(`${o.uploads} concurrent uploads if CPU-bound, at one whole core each: component ${ceiling(many.share.component)} MiB/s, Prosody ${ceiling(many.share.prosody)} MiB/s`);
+    console.log(`${o.uploads} concurrent uploads if CPU-bound, at one whole core each: component ${ceiling(many.share.component)} MiB/s, ${name} ${ceiling(many.share.server)} MiB/s`);
     console.log(`ratios to plain c2c: upload ${(rows[1].mibPerSec / c).toFixed(2)}, delivery ${(rows[2].mibPerSec / c).toFixed(2)}, ${o.uploads} concurrent uploads ${(rows[3].mibPerSec / c).toFixed(2)}`);
   } finally {
     for (const a of accounts) await a.close();

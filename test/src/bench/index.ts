@@ -1,7 +1,9 @@
 // `npm run bench`: figures printed side by side from one run on this machine. Not a test.
-// `npm run bench -- engine|recovery|component` runs some parts; default: all.
+// `npm run bench -- engine|recovery|component` runs some parts; default: all. The component part
+// runs once per server in XFT_BENCH_SERVERS (default "prosody,ejabberd").
 import { join } from "node:path";
 import { startProsody } from "../harness/prosody.js";
+import { parseServerKinds } from "../harness/servers.js";
 import { randomFile, removeDir, tempDir } from "../helpers/files.js";
 import { componentBench } from "./component-bench.js";
 import { rawTcpMiBps } from "./raw-tcp.js";
@@ -18,6 +20,8 @@ const componentSize = Number(process.env.XFT_BENCH_COMPONENT_MIB ?? 256) * MiB;
 const uploads = Number(process.env.XFT_BENCH_UPLOADS ?? 100);
 const senders = Number(process.env.XFT_BENCH_SENDERS ?? 10);
 const PARTS = ["engine", "recovery", "component"];
+// the servers of the parts that run on both (default both; XFT_BENCH_SERVERS=prosody for one)
+const servers = parseServerKinds(process.env.XFT_BENCH_SERVERS);
 
 function row(f: TransferFigures) {
   return `${f.label.padEnd(34)} ${f.mibPerSec.toFixed(1).padStart(7)} MiB/s  wire/file ${f.wireOverFile.toFixed(3)}  peak RSS sender ${f.senderPeakRssMiB.toFixed(0)} MiB, receiver ${f.receiverPeakRssMiB.toFixed(0)} MiB${f.ok ? "" : "  FAILED"}`;
@@ -77,7 +81,9 @@ async function main() {
   try {
     if (parts.includes("engine")) await engine(work);
     if (parts.includes("recovery")) await recovery(work);
-    if (parts.includes("component")) await componentBench({ work, bigSize: componentSize, uploads, senders, smallSize: MiB });
+    if (parts.includes("component")) {
+      for (const kind of servers) await componentBench({ kind, work, bigSize: componentSize, uploads, senders, smallSize: MiB });
+    }
   } finally {
     await removeDir(work);
   }

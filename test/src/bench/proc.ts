@@ -1,6 +1,6 @@
 // Watches a child process from outside: peak RSS (VmHWM) and bytes it wrote (wchar), sampled
 // from /proc while it runs, so the measured program needs no instrumentation.
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 
 export interface ProcStats {
   peakRssMiB: number;
@@ -33,6 +33,24 @@ export async function cpuSeconds(pid: number): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds of a process and all its descendants alive now: ejabberd's pid is ejabberdctl's
+ *  shell, the work happens in its child beam.smp. */
+export async function treeCpuSeconds(root: number): Promise<number> {
+  const parentOf = new Map<number, number>();
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    if (stat) parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf.get(p), hops++) if (p === root) return true;
+    return false;
+  };
+  let total = 0;
+  for (const pid of parentOf.keys()) if (inTree(pid)) total += await cpuSeconds(pid);
+  return total;
 }
 
 /** Peak resident memory of a process per phase: the largest VmRSS sampled every everyMs since

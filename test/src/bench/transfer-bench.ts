@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { runXft, accountEnv } from "../helpers/cli.js";
 import { sha256 } from "../helpers/files.js";
-import type { ProsodyServer } from "../harness/prosody.js";
+import type { XmppServer } from "../harness/servers.js";
 import { watchProcess } from "./proc.js";
 
 export interface TransferFigures {
@@ -14,7 +14,7 @@ export interface TransferFigures {
   ok: boolean;
 }
 
-export async function timedTransfer(server: ProsodyServer, label: string, src: string, size: number, expectedSha: string, inbox: string, flags: string[]): Promise<TransferFigures> {
+export async function timedTransfer(server: Pick<XmppServer, "host" | "service">, label: string, src: string, size: number, expectedSha: string, inbox: string, flags: string[]): Promise<TransferFigures> {
   const alice = accountEnv(`alice@${server.host}`, "alicepass", server.service);
   const bob = accountEnv(`bob@${server.host}`, "bobpass", server.service);
   const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "900", ...flags], bob);
