@@ -97,11 +97,19 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     const sids = new Set<string>();
     /** the recipient accepted one of our offers: a failure after that is not silence */
     let started = false;
+    /** the byte the recipient's first accept asked for: what it already held (the log says it) */
+    let heldAtStart: number | undefined;
+    // one delivery per recipient runs at a time, so what the engine sent to them meanwhile is ours
+    const sentBefore = ft.stats.sentTo.get(bareJid) ?? 0;
+    const sentSoFar = () => `began at byte ${heldAtStart ?? "-"}, ${(ft.stats.sentTo.get(bareJid) ?? 0) - sentBefore} bytes sent`;
     // one listener on the engine's events of our sessions: a start means the device accepted;
     // any offset it reports is recorded so a restart resumes there
     const watch = (e: TransferEvent) => {
       if (!sids.has(e.sid)) return;
-      if (e.type === "started" || e.type === "resumed") started = true;
+      if (e.type === "started" || e.type === "resumed") {
+        started = true;
+        heldAtStart ??= e.offset;
+      }
       if (bare(e.peer) !== bareJid || e.offset <= 0) return;
       try {
         store.recordDeliveryProgress(fileId, e.offset);
@@ -134,7 +142,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     if (result.outcome === "completed") {
       try {
         const receipt = await store.markDelivered(fileId);
-        log(`delivery: ${file.name} (${fileId}) delivered to ${full}`);
+        log(`delivery: ${file.name} (${fileId}) delivered to ${full} (${sentSoFar()})`);
         await deps.send(makeReceipt(receipt)).catch(() => undefined);
       } catch (err: any) {
         log(`delivery: marking ${fileId} delivered failed: ${err?.message ?? err}`);
@@ -142,7 +150,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       return finish("delivered");
     }
     const held = store.get(fileId, bareJid)?.deliveredOffset ?? 0;
-    log(`delivery: ${file.name} (${fileId}) to ${full} stopped (recipient holds ${held}): ${result.reason}`);
+    log(`delivery: ${file.name} (${fileId}) to ${full} stopped (recipient holds ${held}; ${sentSoFar()}): ${result.reason}`);
     // no session ever started: the resource did not answer (it may only look online)
     finish(job.stopped ? "interrupted" : !started ? "unanswered" : "failed");
   }
