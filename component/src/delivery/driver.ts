@@ -3,7 +3,7 @@
 // same rules; no second implementation), records how far the recipient got so that a restart
 // resumes, and sends receipts. Events reach the plan one at a time (all synchronous here).
 import type { Element } from "ltx/lib/ltx.js";
-import { bare, describeLocalFile, makeSender, retransfer, type FileTransfer, type RecoveryNetwork, type Retransfer, type TransferEvent } from "@xft/protocol";
+import { bare, describeLocalFile, makeSender, retransfer, type FileTransfer, type RecoveryNetwork, type Retransfer, type Transfer, type TransferEvent } from "@xft/protocol";
 import type { OfflineStore, StoredFile } from "../store/index.js";
 import { makeProbe, makeReceipt, makeSubscribe, makeWaitingNotice } from "./messages.js";
 import { deliver, initialDelivery, type DeliveryEffect, type DeliveryEvent, type DeliveryState } from "./plan.js";
@@ -33,10 +33,21 @@ export interface Delivery {
   stop(): void;
 }
 
+/** one file being delivered to one recipient; current: its latest offer session */
+interface Job {
+  fileId: string;
+  r?: Retransfer;
+  current?: Transfer;
+  stopped: boolean;
+}
+
+/** most a stop waits for the session the recipient left to end by itself */
+const STOP_GRACE_MS = 5000;
+
 export function createDelivery(deps: DeliveryDeps): Delivery {
   const { ft, store, log } = deps;
   let state: DeliveryState = initialDelivery;
-  const running = new Map<string, { fileId: string; r?: Retransfer; stopped: boolean }>();
+  const running = new Map<string, Job>();
   const timers = new Set<NodeJS.Timeout>();
   const pending = (bareJid: string) => store.pendingFor(bareJid).map((f) => f.id);
 
@@ -63,7 +74,20 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         const job = running.get(effect.bare);
         if (job?.fileId !== effect.fileId) return;
         job.stopped = true;
-        job.r?.cancel("the recipient went offline");
+        // A recipient that logs off right after the last byte sent its <received/> and
+        // session-terminate just before its unavailable presence: the engine handles both in
+        // order (it ends the session itself when the peer goes), so cancel only once the
+        // session has ended; cancelling at once would make a delivered file look interrupted.
+        const cancel = () => job.r?.cancel("the recipient went offline");
+        const current = job.current;
+        if (!current) return cancel();
+        const timer = setTimeout(cancel, STOP_GRACE_MS);
+        timers.add(timer);
+        void current.done.then(() => {
+          clearTimeout(timer);
+          timers.delete(timer);
+          cancel();
+        });
         return;
       }
       case "offer":
@@ -72,7 +96,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   }
 
   async function offer(bareJid: string, full: string, fileId: string): Promise<void> {
-    const job: { fileId: string; r?: Retransfer; stopped: boolean } = { fileId, stopped: false };
+    const job: Job = { fileId, stopped: false };
     running.set(bareJid, job);
     const finish = (outcome: "delivered" | "interrupted" | "failed" | "unanswered") => {
       if (running.get(bareJid) === job) running.delete(bareJid);
@@ -128,7 +152,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       // who left it: the recipient may hold part of it from that sender's interrupted transfer
       { extensions: [makeSender(file.sender)] },
     );
-    r.on("session", (t) => sids.add(t.sid)); // progress events carry the sid only
+    r.on("session", (t) => {
+      sids.add(t.sid); // progress events carry the sid only
+      job.current = t;
+    });
     // A device that never accepts (killed, while its server holds its session for resumption)
     // must not hold the file: no start within confirm-timeout, or a prompt, ends this attempt.
     const confirmMs = (deps.confirmTimeout ?? 30) * 1000;
