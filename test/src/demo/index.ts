@@ -59,9 +59,11 @@ async function main(): Promise<number> {
     story.problems.push(timedOut ? "it did not finish in time" : String((err as Error)?.stack ?? err));
   } finally {
     clearTimeout(deadline);
-    // every process first (SIGTERM, then what is still running gets SIGKILL), then the server
+    // every process first (SIGTERM; what still runs 5 s later gets SIGKILL), then the server
     for (const { run } of runs) if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGTERM");
+    const stubborn = setTimeout(() => runs.forEach(({ run }) => run.child.kill("SIGKILL")), 5000);
     await Promise.all(runs.map(({ run }) => run.exit));
+    clearTimeout(stubborn);
     await phone?.close().catch(() => undefined);
     for (const p of proxies) await p.close();
     await server.stop();
@@ -121,6 +123,7 @@ async function play(story: Story, { work, server, runs, proxies, setPhone }: Sta
       },
       stderr: byLine((line) => {
         story.connection(user, line);
+        if (name === "bob") story.killedDevice ??= /receiving as (\S+)/.exec(line)?.[1];
         if (!line.startsWith("xft: ")) return;
         screen.say(`[${name}] ${line.slice(5)}`);
       }),
@@ -158,6 +161,7 @@ async function play(story: Story, { work, server, runs, proxies, setPhone }: Sta
   }));
   await phone.sendPresence();
   screen.say(`\n*** alice's phone is online for the receipt; bob comes back: xft receive --auto-receive ***`);
+  story.bobBackAt = Date.now();
   const back = receive("bob again");
   story.bobBackExit = await back.exit;
   story.received = await sha256(join(inbox, "holiday.bin")).catch(() => undefined);

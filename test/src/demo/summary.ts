@@ -23,6 +23,9 @@ export function newStory(size: number) {
     aliceExit: undefined as number | null | undefined,
     bobBackExit: undefined as number | null | undefined,
     bobAwayAt: 0,
+    bobBackAt: 0,
+    /** bob's first xft, the one killed */
+    killedDevice: undefined as string | undefined,
     problems: [] as string[],
     cuts,
     events,
@@ -101,11 +104,14 @@ function timeline(story: Story, problems: string[]): string[] {
   } else problems.push(`alice's send did not end stored-offline with exit 0 (exit ${story.aliceExit}, forwarding ${Boolean(forwarding)}, stored ${Boolean(stored)})`);
   // a killed device's session is kept by its server for resumption: it still looks online
   for (const { at, line } of story.storeLines.filter((l) => /delivery: .* stopped .*did not accept within/.test(l.line))) {
-    entries.push({ at, text: `the store offered the file to ${/to (\S+) stopped/.exec(line)?.[1]} first (the killed device, whose session bob's server keeps for resumption): no answer within the store's --delivery-confirm-timeout, so it turned to his new login` });
+    const device = /to (\S+) stopped/.exec(line)?.[1];
+    const which = device === story.killedDevice ? "his killed device, whose session his server keeps for resumption" : "a device that did not answer";
+    entries.push({ at, text: `the store offered the file to ${device} first (${which}): no answer within the store's --delivery-confirm-timeout, so it turned to the next one online` });
   }
+  if (story.bobBackAt) entries.push({ at: story.bobBackAt, text: "bob came back: a new xft receive --auto-receive in the same directory" });
   const resumed = back.find((e) => e.type === "resumed" || e.type === "started");
   if (resumed?.type === "resumed" && resumed.offset > 0) {
-    entries.push({ at: resumed.at, text: `bob came back: the store's delivery resumed at byte ${resumed.offset} (the ${mib(resumed.offset)} MiB bob kept from alice were not sent again)` });
+    entries.push({ at: resumed.at, text: `the store's delivery resumed at byte ${resumed.offset}: the ${mib(resumed.offset)} MiB bob kept from alice were not sent again` });
   } else problems.push(`the delivery did not resume bob's partial file (first event: ${JSON.stringify(resumed)})`);
   if (story.bobBackExit !== 0) problems.push(`bob's second xft receive exited with ${story.bobBackExit}`);
   const done = back.find((e) => e.type === "completed");
@@ -129,9 +135,11 @@ function byteCounts(story: Story, problems: string[]): string[] {
   const toStore = Object.entries(summary.sentTo as Record<string, number>).filter(([jid]) => jid.startsWith("files.")).reduce((a, [, n]) => a + n, 0);
   const [storeNeeded, storeSent] = [story.size - Number(delivered[1]), Number(delivered[2])];
   const [aliceTwice, storeTwice] = [summary.sent - story.size, storeSent - storeNeeded];
+  const [toBob, kept] = [summary.sent - toStore, story.size - storeNeeded];
   return [
     `  bytes sent more than once: ${bytes(aliceTwice + storeTwice)}`,
-    `    alice: ${bytes(summary.sent)} for a ${mib(story.size)} MiB file, ${mib(summary.sent - toStore)} MiB to bob and ${mib(toStore)} MiB to the store: ${bytes(aliceTwice)} more than once (what bob got directly went to the store too)`,
+    `    alice: ${bytes(summary.sent)} for a ${mib(story.size)} MiB file, ${mib(toBob)} MiB to bob and ${mib(toStore)} MiB to the store: ${bytes(aliceTwice)} more than once`
+      + ` (the ${mib(kept)} MiB bob kept went to the store too; ${mib(toBob - kept)} MiB to bob were re-sent after the cuts or in flight when he went away)`,
     `    store: ${bytes(storeSent)} to bob, who was missing ${bytes(storeNeeded)}: ${bytes(storeTwice)} more than once`,
   ];
 }
