@@ -10,6 +10,9 @@ export interface CliEvent {
   path?: string;
   peer?: string;
   reason?: string;
+  /** summary: file bytes this process handed to the link, in all and by peer (bare JID) */
+  sent?: number;
+  sentTo?: Record<string, number>;
 }
 
 const MiB = 1024 * 1024;

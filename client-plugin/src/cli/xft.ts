@@ -108,7 +108,10 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
   if (final.outcome === "failed") render({ type: "failed", offset: final.offset, name: cmd.file, reason: final.reason });
   const size = (await stat(cmd.file)).size;
   const sent = plugin.ft.stats.bytesSent;
-  render({ type: "summary", name: cmd.file, reason: `${final.outcome}; re-offers: ${final.reOffers}; ${sent} bytes sent for ${size} (${Math.max(0, sent - size)} more than once)` });
+  render({
+    type: "summary", name: cmd.file, sent, sentTo: Object.fromEntries(plugin.ft.stats.sentTo),
+    reason: `${final.outcome}; re-offers: ${final.reOffers}; ${sent} bytes sent for ${size} (${Math.max(0, sent - size)} more than once)`,
+  });
   return final.outcome === "failed" ? EXIT.failed : EXIT.ok;
 }
 

@@ -3,7 +3,7 @@
 // same rules; no second implementation), records how far the recipient got so that a restart
 // resumes, and sends receipts. Events reach the plan one at a time (all synchronous here).
 import type { Element } from "ltx/lib/ltx.js";
-import { bare, describeLocalFile, makeSender, retransfer, type FileTransfer, type RecoveryNetwork, type Retransfer, type TransferEvent } from "@xft/protocol";
+import { bare, describeLocalFile, makeSender, retransfer, type FileTransfer, type RecoveryNetwork, type Retransfer, type Transfer, type TransferEvent } from "@xft/protocol";
 import type { OfflineStore, StoredFile } from "../store/index.js";
 import { makeProbe, makeReceipt, makeSubscribe, makeWaitingNotice } from "./messages.js";
 import { deliver, initialDelivery, type DeliveryEffect, type DeliveryEvent, type DeliveryState } from "./plan.js";
@@ -33,10 +33,21 @@ export interface Delivery {
   stop(): void;
 }
 
+/** one file being delivered to one recipient; current: its latest offer session */
+interface Job {
+  fileId: string;
+  r?: Retransfer;
+  current?: Transfer;
+  stopped: boolean;
+}
+
+/** most a stop waits for the session the recipient left to end by itself */
+const STOP_GRACE_MS = 5000;
+
 export function createDelivery(deps: DeliveryDeps): Delivery {
   const { ft, store, log } = deps;
   let state: DeliveryState = initialDelivery;
-  const running = new Map<string, { fileId: string; r?: Retransfer; stopped: boolean }>();
+  const running = new Map<string, Job>();
   const timers = new Set<NodeJS.Timeout>();
   const pending = (bareJid: string) => store.pendingFor(bareJid).map((f) => f.id);
 
@@ -63,7 +74,20 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         const job = running.get(effect.bare);
         if (job?.fileId !== effect.fileId) return;
         job.stopped = true;
-        job.r?.cancel("the recipient went offline");
+        // A recipient that logs off right after the last byte sent its <received/> and
+        // session-terminate just before its unavailable presence: the engine handles both in
+        // order (it ends the session itself when the peer goes), so cancel only once the
+        // session has ended; cancelling at once would make a delivered file look interrupted.
+        const cancel = () => job.r?.cancel("the recipient went offline");
+        const current = job.current;
+        if (!current) return cancel();
+        const timer = setTimeout(cancel, STOP_GRACE_MS);
+        timers.add(timer);
+        void current.done.then(() => {
+          clearTimeout(timer);
+          timers.delete(timer);
+          cancel();
+        });
         return;
       }
       case "offer":
@@ -72,7 +96,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   }
 
   async function offer(bareJid: string, full: string, fileId: string): Promise<void> {
-    const job: { fileId: string; r?: Retransfer; stopped: boolean } = { fileId, stopped: false };
+    const job: Job = { fileId, stopped: false };
     running.set(bareJid, job);
     const finish = (outcome: "delivered" | "interrupted" | "failed" | "unanswered") => {
       if (running.get(bareJid) === job) running.delete(bareJid);
@@ -97,11 +121,19 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     const sids = new Set<string>();
     /** the recipient accepted one of our offers: a failure after that is not silence */
     let started = false;
+    /** the byte the recipient's first accept asked for: what it already held (the log says it) */
+    let heldAtStart: number | undefined;
+    // one delivery per recipient runs at a time, so what the engine sent to them meanwhile is ours
+    const sentBefore = ft.stats.sentTo.get(bareJid) ?? 0;
+    const sentSoFar = () => `began at byte ${heldAtStart ?? "-"}, ${(ft.stats.sentTo.get(bareJid) ?? 0) - sentBefore} bytes sent`;
     // one listener on the engine's events of our sessions: a start means the device accepted;
     // any offset it reports is recorded so a restart resumes there
     const watch = (e: TransferEvent) => {
       if (!sids.has(e.sid)) return;
-      if (e.type === "started" || e.type === "resumed") started = true;
+      if (e.type === "started" || e.type === "resumed") {
+        started = true;
+        heldAtStart ??= e.offset;
+      }
       if (bare(e.peer) !== bareJid || e.offset <= 0) return;
       try {
         store.recordDeliveryProgress(fileId, e.offset);
@@ -120,7 +152,10 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       // who left it: the recipient may hold part of it from that sender's interrupted transfer
       { extensions: [makeSender(file.sender)] },
     );
-    r.on("session", (t) => sids.add(t.sid)); // progress events carry the sid only
+    r.on("session", (t) => {
+      sids.add(t.sid); // progress events carry the sid only
+      job.current = t;
+    });
     // A device that never accepts (killed, while its server holds its session for resumption)
     // must not hold the file: no start within confirm-timeout, or a prompt, ends this attempt.
     const confirmMs = (deps.confirmTimeout ?? 30) * 1000;
@@ -134,7 +169,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     if (result.outcome === "completed") {
       try {
         const receipt = await store.markDelivered(fileId);
-        log(`delivery: ${file.name} (${fileId}) delivered to ${full}`);
+        log(`delivery: ${file.name} (${fileId}) delivered to ${full} (${sentSoFar()})`);
         await deps.send(makeReceipt(receipt)).catch(() => undefined);
       } catch (err: any) {
         log(`delivery: marking ${fileId} delivered failed: ${err?.message ?? err}`);
@@ -142,7 +177,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       return finish("delivered");
     }
     const held = store.get(fileId, bareJid)?.deliveredOffset ?? 0;
-    log(`delivery: ${file.name} (${fileId}) to ${full} stopped (recipient holds ${held}): ${result.reason}`);
+    log(`delivery: ${file.name} (${fileId}) to ${full} stopped (recipient holds ${held}; ${sentSoFar()}): ${result.reason}`);
     // no session ever started: the resource did not answer (it may only look online)
     finish(job.stopped ? "interrupted" : !started ? "unanswered" : "failed");
   }

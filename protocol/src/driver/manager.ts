@@ -138,8 +138,9 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   readonly options: Required<FileTransferOptions>;
   private watchdog?: NodeJS.Timeout;
   /** file bytes handed to the link and written to sinks, over all sessions: what was sent or
-   *  received more than once is these minus the file sizes */
-  readonly stats = { bytesSent: 0, bytesReceived: 0 };
+   *  received more than once is these minus the file sizes; sentTo splits bytesSent by the
+   *  peer's bare JID (a sender whose file went to a peer and then to the store tells them apart) */
+  readonly stats = { bytesSent: 0, bytesReceived: 0, sentTo: new Map<string, number>() };
   private readonly input?: InputThrottle;
 
   constructor(private readonly port: XmppPort, options: FileTransferOptions = {}) {
@@ -614,10 +615,15 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     session.abort = abort;
     const { sid, blockSize, stanza } = ctx.transport;
     const stats = this.stats;
+    const peerBare = bare(ctx.peer);
+    const count = (data: Buffer) => {
+      stats.bytesSent += data.length;
+      stats.sentTo.set(peerBare, (stats.sentTo.get(peerBare) ?? 0) + data.length);
+    };
     const sendBlock =
       stanza === "message"
-        ? (seq: number, data: Buffer) => ((stats.bytesSent += data.length), this.port.send(xml("message", { to: ctx.peer }, makeData(sid, seq, data))))
-        : (seq: number, data: Buffer) => ((stats.bytesSent += data.length), this.port.request(this.iq(ctx.peer, makeData(sid, seq, data)), this.timeoutMs()).then(() => undefined));
+        ? (seq: number, data: Buffer) => (count(data), this.port.send(xml("message", { to: ctx.peer }, makeData(sid, seq, data))))
+        : (seq: number, data: Buffer) => (count(data), this.port.request(this.iq(ctx.peer, makeData(sid, seq, data)), this.timeoutMs()).then(() => undefined));
     pump({
       blocks: readBlocks(local.path, offset, blockSize, local.size),
       startOffset: offset,

@@ -16,7 +16,13 @@ export interface CliRun {
   ready(timeoutMs?: number): Promise<void>;
 }
 
-export function runXft(args: string[], env: Record<string, string>): CliRun {
+/** Called as things happen (the demo shows them live); tests read `events` and stderr() instead. */
+export interface CliWatch {
+  event?(e: Record<string, any>): void;
+  stderr?(chunk: string): void;
+}
+
+export function runXft(args: string[], env: Record<string, string>, watch: CliWatch = {}): CliRun {
   const child = spawn(process.execPath, [XFT_BIN, ...args, "--json"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   const events: Array<Record<string, any>> = [];
   const waiters: Array<{ pred: (e: Record<string, any>) => boolean; resolve: (e: Record<string, any>) => void }> = [];
@@ -31,13 +37,17 @@ export function runXft(args: string[], env: Record<string, string>): CliRun {
       if (!line.trim()) continue;
       const e = JSON.parse(line);
       events.push(e);
+      watch.event?.(e);
       for (const w of [...waiters]) if (w.pred(e)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve(e);
       }
     }
   });
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    err += d;
+    watch.stderr?.(d);
+  });
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return {
     child, events, exit, stderr: () => err,

@@ -24,12 +24,16 @@ export interface ComponentRun {
   stop(): Promise<number | null>;
 }
 
-export function runComponentBin(args: string[], env: Record<string, string>): ComponentRun {
+/** onStderr: called with each chunk of its log as it comes (the demo shows it live) */
+export function runComponentBin(args: string[], env: Record<string, string>, onStderr?: (chunk: string) => void): ComponentRun {
   // executed as the operator's `npx xft-component` does: its shebang carries the V8 flags
   const child = spawn(COMPONENT_BIN, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
   let out = "";
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    err += d;
+    onStderr?.(d);
+  });
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const matches = (re: RegExp) => err.split("\n").filter((l) => re.test(l)).length;

@@ -118,7 +118,7 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
   it("bob goes away mid-transfer: alice forwards to the store, and the delivery continues the part bob kept from alice", async () => {
     // bob's killed device may still look online (its server keeps the session for resumption):
     // after 5 s without an answer the store turns to his new login
-    await startHere("--delivery-confirm-timeout", "5");
+    const component = await startHere("--delivery-confirm-timeout", "5");
     const src = join(work, "movie.bin");
     const size = 12 * MiB;
     const expected = await randomFile(src, size);
@@ -132,11 +132,22 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
     await first.exit;
     assert.equal(await sent.exit, 0, `${JSON.stringify(sent.events.slice(-4))}\n${sent.stderr()}`);
     assert.ok(sent.events.some((e) => e.type === "stored-offline"), JSON.stringify(sent.events.map((e) => e.type)));
+    // the summary's bytes by peer: the whole file once to the store, the rest to bob
+    const summary = sent.events.find((e) => e.type === "summary")!;
+    assert.equal(summary.sentTo[domain()], size, JSON.stringify(summary));
+    assert.equal(summary.sent, summary.sentTo[bob()] + size, JSON.stringify(summary));
+    const [file] = component.store.pendingFor(bob());
     const second = receive();
     const firstEvent = await second.waitFor((e) => e.type === "resumed" || e.type === "started");
     assert.equal(firstEvent.type, "resumed", "the store's delivery continued bob's partial file");
     assert.ok(firstEvent.offset >= 3 * MiB, `resumed at ${firstEvent.offset}`);
     assert.equal(await second.exit, 0, second.stderr());
+    const missing = size - firstEvent.offset;
+    const toBob = component.ft.stats.sentTo.get(bob()) ?? 0;
+    assert.ok(toBob >= missing && toBob - missing <= WINDOW_BYTES, `the store sent ${toBob} bytes to bob, who was missing ${missing}`);
+    // `xft receive` logs off right after the last byte: its session-terminate comes just before
+    // its unavailable presence, and the store must still count the file as delivered
+    await until("the store marked the file delivered", () => component.store.get(file.id, bob())?.state === "delivered", 10_000);
     assert.equal(await sha256(join(inbox, "movie.bin")), expected);
   });
 

@@ -15,6 +15,7 @@ import { loadConfig } from "@xft/component/config/options.js";
 import { runComponent, type RunningComponent } from "@xft/component/main.js";
 import { createStore, type OfflineStore, type StoredFile } from "@xft/component/store/index.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
+import { startFaultProxy } from "../harness/fault-proxy.js";
 import { startEjabberd } from "../harness/ejabberd.js";
 import { startProsody } from "../harness/prosody.js";
 import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../harness/servers.js";
@@ -91,8 +92,9 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
     await server?.stop();
   });
 
-  async function startComponent(): Promise<RunningComponent> {
-    const c = runComponent(componentConfig(server, join(work, "store.sqlite")), (l) => lines.push(`${Date.now() % 100000} ${l}`));
+  /** service: where it reaches the server, default its component port (a test may put a proxy there) */
+  async function startComponent(service = server.componentService): Promise<RunningComponent> {
+    const c = runComponent({ ...componentConfig(server, join(work, "store.sqlite")), service }, (l) => lines.push(`${Date.now() % 100000} ${l}`));
     await new Promise<void>((resolve) => c.xmpp.once("online", () => resolve()));
     return c;
   }
@@ -194,6 +196,34 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
     assert.equal(await sha256((a.completed[0] ?? b.completed[0]).path!), file.sha256);
     assert.equal(component.store.get(file.id, bobJid())!.state, "delivered");
   });
+  it("bob logs off right after the last byte (his session-terminate and unavailable presence reach the store in one read): delivered, and alice gets the receipt", async () => {
+    // the store's link to the server goes through a proxy that holds what bob sends from his last
+    // byte until he is gone, then hands it over at once: the order `xft receive` causes by exiting
+    const proxy = await startFaultProxy({ host: "127.0.0.1", port: server.componentPort });
+    try {
+      component = await startComponent(proxy.service);
+      const receipts = await aliceWatchingReceipts();
+      const dir = join(work, "bob");
+      await mkdir(dir);
+      const src = join(work, "last.bin");
+      await randomFile(src, 2 * MiB);
+      const bob = await bobWithPlugin(dir);
+      bob.plugin.ft.on("transfer-progress", (e) => e.offset === e.size && proxy.blackhole(true)); // written, not yet verified
+      const file = await storeFile(component.store, src, alice(), bobJid(), "last.bin");
+      component.delivery.stored(file);
+      await until("bob's copy", () => bob.completed.length === 1);
+      await bob.account.close(); // his <received/>, session-terminate, then unavailable presence
+      await sleep(500); // routed by the server into the held link
+      proxy.blackhole(false);
+      await until("the store marked it delivered", () => component!.store.get(file.id, bobJid())!.state === "delivered", 10_000);
+      await until("alice's receipt", () => receipts.some((r) => r.sha256 === file.sha256), 10_000);
+    } finally {
+      await component?.stop();
+      component = undefined;
+      await proxy.close();
+    }
+  });
+
   it("bob goes offline mid-delivery: stopped, progress recorded; at his next login it resumes at the bytes he holds, byte-exact, re-sending at most what was in flight", async () => {
     component = await startComponent();
     const receipts = await aliceWatchingReceipts();
