@@ -3,13 +3,14 @@
 // (FIG. 2), and prompts where an option is off. A factory with its dependencies passed in.
 import { EventEmitter } from "node:events";
 import {
-  bare, describeLocalFile, fileTransfer, parseSender, retransfer, type FileTransferOptions, type IncomingOffer,
+  bare, describeLocalFile, fileTransfer, parseSender, parseStored, retransfer, sha256Of, type FileTransferOptions, type IncomingOffer,
   type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { storeForwarder } from "./forward.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "./prefs/preferences.js";
 import { answerProposals, createPeerResolver } from "./resolve-peer.js";
+import { initialTrust, trustStep, vouchFor, type StoreTrust, type TrustEvent, type Vouch } from "./store-trust.js";
 
 export interface AutoTransferPluginOptions extends FileTransferOptions {
   /** answer XEP-0353 proposals with <proceed/> (the device is ready to take files) */
@@ -31,13 +32,17 @@ export type PluginEvents = {
   offer: [IncomingOffer];
   /** a decision is the user's (auto-receive off for a continuation, or a sender's prompt) */
   prompt: [{ kind: "continuation-offered" | "retry-send"; peer: string; name?: string; offset: number; reason: string }];
-  /** a continuation, or a file from our own store, taken without asking (auto-receive) */
+  /** a continuation, or a file from our own store or a vouched one, taken without asking (auto-receive) */
   "auto-accepted": [IncomingOffer];
-  /** a presence subscription request the plugin did not approve itself (not our store): the
-   *  application answers it (RFC 6121 §3.1.3) */
+  /** a presence subscription request the plugin did not approve itself (not our store, nobody
+   *  vouched for it yet): the application answers it (RFC 6121 §3.1.3). If a sender's vouch for
+   *  that store arrives later, the plugin approves it then. */
   "subscription-request": [{ from: string }];
-  /** our store approved: it will see our presence and deliver waiting files when we log in */
+  /** a store approved (ours, or one a sender vouched for): it will see our presence and deliver
+   *  waiting files when we log in */
   "store-subscribed": [{ store: string }];
+  /** a sender says it left a file for us at a store (xep-draft §'Vouching for a Store') */
+  vouched: [Vouch];
 };
 
 /** One XEP-0353 propose waits this long; the retransfer proposes again until confirm-timeout.
@@ -65,25 +70,53 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
       return undefined;
     }));
   const isOwnStore = async (jid: string) => bare(jid) === (await ownStore())?.toLowerCase();
+  // Stores elsewhere (a sender's, across federation) are trusted only as far as a sender vouched
+  // for them (store-trust.ts). Trust events are applied one at a time, in arrival order.
+  let trust: StoreTrust = initialTrust;
+  const applyTrust = (event: TrustEvent) => {
+    const t = trustStep(trust, event);
+    trust = t.state;
+    for (const effect of t.effects) {
+      if (effect.type === "ask-user") events.emit("subscription-request", { from: effect.from });
+      else {
+        void port.send(xml("presence", { to: effect.store, type: "subscribed" })).catch(() => undefined);
+        events.emit("store-subscribed", { store: effect.store });
+      }
+    }
+  };
   port.onPresence?.((p) => {
     if (p.attrs.type !== "subscribe") return;
     const from = bare(String(p.attrs.from ?? ""));
-    void isOwnStore(from).then((own) => {
-      if (!own) return void events.emit("subscription-request", { from });
-      void port.send(xml("presence", { to: from, type: "subscribed" })).catch(() => undefined);
-      events.emit("store-subscribed", { store: from });
-    });
+    void isOwnStore(from).then((ownStore) => applyTrust({ type: "subscribe-request", from, ownStore }));
+  });
+  port.onMessage((m) => {
+    if (m.attrs.type === "error" || m.attrs.type === "groupchat") return;
+    let vouch;
+    try {
+      vouch = parseStored(m);
+    } catch {
+      return; // a malformed vouch vouches for nothing
+    }
+    if (!vouch) return;
+    const from = bare(String(m.attrs.from ?? ""));
+    applyTrust({ type: "vouched", from, vouch });
+    events.emit("vouched", { ...vouch, voucher: from });
   });
 
   ft.on("offer", (offer) => void routeOffer(offer));
   async function routeOffer(offer: IncomingOffer): Promise<void> {
-    if (preferences.autoReceive && downloadDir && (await isOwnStore(offer.from))) {
-      // a file the store kept for us: taken like a continuation, at the bytes we hold of it
+    const named = (() => { try { return parseSender(offer.file); } catch { return undefined; } })();
+    // Who left the file, as far as we believe the store: our own store for any file; another
+    // store only for a file its voucher said it left there, and then <sender/> is that voucher.
+    const leftBy = (await isOwnStore(offer.from))
+      ? { by: named }
+      : vouchFor(trust, { from: offer.from, sender: named, sha256: sha256Of(offer.file.hashes), size: offer.file.size }) && { by: named };
+    if (preferences.autoReceive && downloadDir && leftBy) {
+      // a file a store kept for us: taken like a continuation, at the bytes we hold of it
       events.emit("auto-accepted", offer);
-      // our own store says who left the file: a part of it we kept from that sender's own
-      // (interrupted) transfer is continued, after the checkpoints check it
-      const leftBy = (() => { try { return parseSender(offer.file); } catch { return undefined; } })();
-      await offer.accept(downloadDir, { alsoFrom: leftBy }).catch(() => undefined);
+      // a part of it we kept from that sender's own (interrupted) transfer is continued, after
+      // the checkpoints check it
+      await offer.accept(downloadDir, { alsoFrom: leftBy.by }).catch(() => undefined);
       return;
     }
     const held = offer.continues && downloadDir ? await offer.heldIn(downloadDir).catch(() => 0) : 0;
@@ -134,7 +167,7 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
   const forward = storeForwarder({
     ft, network: network ?? offlineNetwork, confirmTimeout: preferences.confirmTimeout,
     component: ownStore, // the same store that delivers to us
-
+    send: (stanza) => port.send(stanza),
   });
 
   /**

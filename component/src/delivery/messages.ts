@@ -1,16 +1,8 @@
 // The stanzas delivery sends (xep-draft §'Delivery'): pure builders. Each message carries a
 // human <body/> (any client shows it) beside our element (our plugin reads it).
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
-import { makeDelivered, makeWaiting } from "@xft/protocol";
+import { humanSize, makeDelivered, makeWaiting } from "@xft/protocol";
 import type { Receipt, StoredFile } from "../store/index.js";
-
-export function humanSize(bytes: number): string {
-  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-  let n = bytes;
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) (n /= 1024), u++;
-  return u === 0 ? `${bytes} bytes` : `${n.toFixed(1)} ${units[u]}`;
-}
 
 /** RFC 6121 §3.1.1: we ask to see the recipient's presence, to know when to deliver. */
 export const makeSubscribe = (bare: string): Element => xml("presence", { to: bare, type: "subscribe" });

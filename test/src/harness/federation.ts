@@ -77,7 +77,9 @@ export async function startFederation(): Promise<Federation> {
   };
   try {
     const a = Object.assign(await startProsody({
-      host: A.host, interface: A.ip, s2sPort: S2S_PORT, extraModules: ["dialback"],
+      // offline: both keep messages for users who are away, as deployed servers do (the
+      // store's notice and receipt, the sender's vouch for its store)
+      host: A.host, interface: A.ip, s2sPort: S2S_PORT, extraModules: ["dialback", "offline"],
       extraGlobals: [
         "unbound = { hoststxt = true }  -- resolve a.test/b.test from /etc/hosts",
         "use_ipv6 = false",
@@ -87,7 +89,7 @@ export async function startFederation(): Promise<Federation> {
     }), { kind: "prosody" as const });
     started.push(a);
     const b = Object.assign(await startEjabberd({
-      host: B.host, interface: B.ip, s2sPort: S2S_PORT, extraModules: ["mod_s2s_dialback"],
+      host: B.host, interface: B.ip, s2sPort: S2S_PORT, extraModules: ["mod_s2s_dialback", "mod_offline"],
       extraGlobals: [
         "s2s_access: all",
         "outgoing_s2s_families: [ipv4]",

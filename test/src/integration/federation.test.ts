@@ -2,37 +2,22 @@
 // dialback (test/src/harness/federation.ts). A file goes each way with the `xft` CLI, and bob's
 // preferences live on his own server.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { HOSTS_FILE, federationUnavailable, startFederation, type Federation } from "../harness/federation.js";
+import type { Federation } from "../harness/federation.js";
 import { accountEnv, execXft, runXft } from "../helpers/cli.js";
+import { useFederation } from "../helpers/federation-suite.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 
 describe("federation: Prosody a.test <-> ejabberd b.test", function () {
   this.timeout(120_000);
   let fed: Federation;
   let work: string;
-  let hostsBefore: string;
   let alice: Record<string, string>;
   let bob: Record<string, string>;
-
-  before(async function () {
-    const why = federationUnavailable();
-    if (why) {
-      console.log(`      skipping the federation tests: ${why}`);
-      this.skip();
-    }
-    hostsBefore = await readFile(HOSTS_FILE, "utf8");
-    fed = await startFederation();
-    await fed.a.register("alice", "alicepass");
-    await fed.b.register("bob", "bobpass");
+  useFederation((started) => {
+    fed = started;
     alice = accountEnv("alice@a.test", "alicepass", fed.a.service);
     bob = accountEnv("bob@b.test", "bobpass", fed.b.service);
-  });
-  after(async function () {
-    if (!fed) return;
-    await fed.stop();
-    assert.equal(await readFile(HOSTS_FILE, "utf8"), hostsBefore, `${HOSTS_FILE} restored exactly`);
   });
   beforeEach(async () => {
     work = await tempDir();

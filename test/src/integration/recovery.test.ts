@@ -14,6 +14,7 @@ import { startEjabberd } from "../harness/ejabberd.js";
 import { startProsody } from "../harness/prosody.js";
 import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft } from "../helpers/cli.js";
+import { cutInTurn } from "../helpers/cuts.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { sleep, until } from "../helpers/wait.js";
 
@@ -161,16 +162,7 @@ for (const { kind, smacks } of SETUPS) {
       const { src, expected, alice, bob, received } = await pair(size);
       const r = await alice.plugin.sendFile(`bob@${server.host}`, src);
       traceRetransfer(r);
-      let cuts = 0;
-      let finished = false;
-      void r.done.then(() => (finished = true));
-      while (cuts < 10 && !finished) {
-        const before = bob.plugin.ft.stats.bytesReceived;
-        await until("progress between cuts", () => finished || bob.plugin.ft.stats.bytesReceived > before + 300 * 1024, 60_000);
-        if (finished) break;
-        (cuts % 2 === 0 ? alice : bob).proxy.cutAll();
-        cuts++;
-      }
+      const cuts = await cutInTurn({ done: r.done, received: () => bob.plugin.ft.stats.bytesReceived, proxies: [alice.proxy, bob.proxy], count: 10, gap: 300 * 1024 });
       const final = await r.done;
       assert.equal(cuts, 10, "the file outlived ten cuts");
       assert.equal(final.outcome, "completed", final.reason);
