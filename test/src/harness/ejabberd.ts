@@ -41,6 +41,8 @@ export interface EjabberdServer {
   c2sPort: number;
   s2sPort: number;
   componentPort: number;
+  httpPort: number; // ejabberd_http, serving mod_http_upload (XEP-0363)
+  ip: string; // listen address
   dir: string;
   configFile: string;
   service: string; // xmpp://interface:c2sPort
@@ -93,7 +95,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
 
   // Ports are free when picked but may be taken before ejabberd binds them: retry with new ones.
   for (let attempt = 1; ; attempt++) {
-    const [c2sPort, componentPort, distPort, freeS2s] = await freePorts(4, ip);
+    const [c2sPort, componentPort, distPort, freeS2s, httpPort] = await freePorts(5, ip);
     const s2sPort = opts.s2sPort ?? freeS2s;
     const config = renderTemplate(template, {
       XFT_HOST: host,
@@ -101,6 +103,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
       XFT_C2S_PORT: c2sPort,
       XFT_S2S_PORT: s2sPort,
       XFT_COMPONENT_PORT: componentPort,
+      XFT_HTTP_PORT: httpPort,
       XFT_COMPONENTS: Object.entries(components).map(([d, s]) => `"${d}": {password: "${s}"}`).join(", "),
       XFT_EXTRA_GLOBALS: opts.extraGlobals ?? "",
       XFT_EXTRA_MODULES: (opts.extraModules ?? []).map((m) => `  ${safe("module", m)}: {}`).join("\n"),
@@ -109,7 +112,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
     await fsp.writeFile(configFile, config);
     await chownTree(dir, user.uid, user.gid);
     const server = new Ejabberd(
-      { host, c2sPort, s2sPort, componentPort, dir, configFile, components },
+      { host, ip, c2sPort, s2sPort, componentPort, httpPort, dir, configFile, components },
       { ip, node, distPort, ...user, startTimeoutMs: opts.startTimeoutMs ?? 20000 },
     );
     try {
@@ -134,7 +137,7 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
 
 class PortConflictError extends Error {}
 
-type Fixed = Pick<EjabberdServer, "host" | "c2sPort" | "s2sPort" | "componentPort" | "dir" | "configFile" | "components">;
+type Fixed = Pick<EjabberdServer, "host" | "ip" | "c2sPort" | "s2sPort" | "componentPort" | "httpPort" | "dir" | "configFile" | "components">;
 interface Runtime { ip: string; node: string; distPort: number; uid: number; gid: number; startTimeoutMs: number }
 
 class Ejabberd extends ThrowawayServer implements EjabberdServer {
@@ -142,6 +145,8 @@ class Ejabberd extends ThrowawayServer implements EjabberdServer {
   c2sPort!: number;
   s2sPort!: number;
   componentPort!: number;
+  httpPort!: number;
+  ip!: string;
   dir!: string;
   configFile!: string;
   components!: Record<string, string>;

@@ -186,7 +186,8 @@ class Prosody extends ThrowawayServer implements ProsodyServer {
   // accept TCP, while prosody only logs "Failed to open server port" and keeps running.
   private async waitReady(since: number): Promise<void> {
     const deadline = Date.now() + this.startTimeoutMs;
-    const services = ["c2s", ...(Object.keys(this.components).length ? ["component"] : [])];
+    // http: the template always loads the upload component (http_file_share)
+    const services = ["c2s", "http", ...(Object.keys(this.components).length ? ["component"] : [])];
     for (;;) {
       if (!this.alive()) {
         await this.exited; // a spawn error (ENOENT) is reported a tick after pid turns out undefined

@@ -13,6 +13,8 @@ export interface XmppServer {
   host: string;
   c2sPort: number;
   componentPort: number;
+  httpPort: number; // the server's HTTP listener, serving its XEP-0363 upload service
+  ip: string; // listen address
   service: string; // xmpp://ip:c2sPort
   componentService: string;
   components: Record<string, string>; // domain -> secret
