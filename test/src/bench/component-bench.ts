@@ -1,20 +1,17 @@
 // Offline store figures (issue 4): the real `xft-component` process behind a real Prosody or ejabberd on
 // loopback. (1) one big upload into the store, (2) its delivery to bob when he logs in, (3) many
 // concurrent 1 MiB uploads from several sender accounts; beside them the engine's plain
-// client-to-client transfer of the same big file in the same run. The senders are the engine in
-// this process (what a forward is: send(store, path, { extensions: [<recipient/>] })); the
-// receiver of the delivery is bob's plugin in this process. Figures, never assertions.
-import { mkdir } from "node:fs/promises";
+// client-to-client transfer of the same big file in the same run. The senders and bob are in
+// this process (offline-path.ts). Figures, never assertions.
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
-import { autoTransferPlugin } from "@xft/client-plugin/plugin.js";
-import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
-import { describeLocalFile, fileTransfer, makeRecipient, type LocalFile, type TransferEvent } from "@xft/protocol";
-import { serverName, startServer, type ServerKind, type XmppServer } from "../harness/servers.js";
-import { componentEnv, runComponentBin } from "../helpers/component.js";
+import type { Account } from "@xft/client-plugin/account.js";
+import { describeLocalFile, fileTransfer, type LocalFile } from "@xft/protocol";
+import { serverName, startServer, type ServerKind } from "../harness/servers.js";
+import type { ComponentRun } from "../helpers/component.js";
 import { randomFile, removeDir, sha256 } from "../helpers/files.js";
-import { cpuSeconds, rssPhases, treeCpuSeconds } from "./proc.js";
+import { login, prepareDelivery, startStore, uploadToStore } from "./offline-path.js";
+import { cpuText, rssPhases, withCpu as measure } from "./proc.js";
 import { timedTransfer } from "./transfer-bench.js";
 
 const MiB = 1024 * 1024;
@@ -27,33 +24,20 @@ interface Row { label: string; mibPerSec: number; latency?: string; rssMiB?: num
 
 /** CPU use of the component, the server and this process (the senders, bob) during fn, in % of one core. */
 async function withCpu<T>(pids: { component: number; server: number }, fn: () => Promise<T>): Promise<{ value: T; cpu: string; seconds: number; share: { component: number; server: number } }> {
-  const c0 = await cpuSeconds(pids.component);
-  const p0 = await treeCpuSeconds(pids.server);
-  const b0 = process.cpuUsage();
-  const t0 = performance.now();
-  const value = await fn();
-  const seconds = (performance.now() - t0) / 1000;
-  const b = process.cpuUsage(b0);
-  const share = { component: ((await cpuSeconds(pids.component)) - c0) / seconds, server: ((await treeCpuSeconds(pids.server)) - p0) / seconds };
-  const pct = (f: number) => `${Math.round(100 * f)}`.padStart(3);
-  return { value, cpu: `${pct(share.component)}/${pct(share.server)}/${pct((b.user + b.system) / 1e6 / seconds)}`, seconds, share };
+  const m = await measure([{ pid: pids.component }, { pid: pids.server, tree: true }], fn);
+  return { value: m.value, cpu: cpuText([...m.shares, m.self]), seconds: m.seconds, share: { component: m.shares[0], server: m.shares[1] } };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
-async function login(server: XmppServer, user: string, reconnect = false): Promise<Account> {
-  return openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, reconnect });
-}
 
 export async function componentBench(o: ComponentBenchOptions): Promise<void> {
   const server = await startServer(o.kind);
   const name = serverName(o.kind);
   const senders = Array.from({ length: o.senders }, (_, i) => `sender${i}`);
   const accounts: Account[] = [];
-  let component: ReturnType<typeof runComponentBin> | undefined;
+  let component: ComponentRun | undefined;
   try {
     for (const u of ["alice", "bob", "carol", ...senders]) await server.register(u, `${u}pass`);
-    const store = `files.${server.host}`;
     const big = join(o.work, "big.bin");
     const bigSha = await randomFile(big, o.bigSize);
     const bigMiB = o.bigSize / MiB;
@@ -64,8 +48,9 @@ export async function componentBench(o: ComponentBenchOptions): Promise<void> {
     rows.push({ label: `plain c2c ${bigMiB} MiB alice -> bob (xft)`, mibPerSec: c2c.mibPerSec, cpu: "", target: "", ok: c2c.ok });
     await removeDir(join(o.work, "c2c"));
 
-    component = runComponentBin([], { ...componentEnv(server, join(o.work, "store.sqlite")), NODE_OPTIONS: process.env.XFT_BENCH_COMPONENT_NODE_OPTIONS ?? "" });
-    await component.waitForLog(/online as /);
+    const started = await startStore(server, join(o.work, "store.sqlite"));
+    component = started.component;
+    const store = started.store;
     const pids = { component: component.child.pid!, server: server.pid! };
     const rss = rssPhases(pids.component);
     await new Promise((r) => setTimeout(r, 500));
@@ -76,30 +61,18 @@ export async function componentBench(o: ComponentBenchOptions): Promise<void> {
     accounts.push(alice);
     const aliceFt = fileTransfer(alice.port);
     const bigLocal = await describeLocalFile(big); // hashing is the sender's, before the clock
-    const up = await withCpu(pids, async () => (await (await aliceFt.send(store, big, { local: bigLocal, extensions: [makeRecipient(`bob@${server.host}`)] })).done));
+    const up = await withCpu(pids, () => uploadToStore(aliceFt, store, big, bigLocal, `bob@${server.host}`));
     await component.waitForLog(/stored \S+: \d+ bytes from alice@/);
-    rows.push({ label: `upload ${bigMiB} MiB -> store`, mibPerSec: bigMiB / up.seconds, rssMiB: rss.phase(), cpu: up.cpu, target: `RSS <= ${TARGET_RSS_MIB} MiB`, ok: up.value.type === "completed" });
+    rows.push({ label: `upload ${bigMiB} MiB -> store`, mibPerSec: bigMiB / up.seconds, rssMiB: rss.phase(), cpu: up.cpu, target: `RSS <= ${TARGET_RSS_MIB} MiB`, ok: up.value });
 
     // 2. its delivery: bob logs in with the plugin; the store offers the file at his presence
     const inbox = join(o.work, "bob");
-    await mkdir(inbox);
-    const bob = await login(server, "bob", true);
-    accounts.push(bob);
-    const plugin = autoTransferPlugin(bob.port, {
-      preferences: { ...DEFAULT_PREFERENCES, autoReceive: true, component: store }, downloadDir: inbox, network: bob.network,
-    });
-    let startedAt = 0;
-    plugin.ft.on("transfer-started", () => (startedAt = performance.now()));
-    const completed = new Promise<TransferEvent & { path?: string }>((resolve) => plugin.ft.on("transfer-completed", resolve));
-    const down = await withCpu(pids, async () => {
-      const t0 = performance.now();
-      await bob.sendPresence();
-      const done = await completed;
-      return { done, toOffer: startedAt - t0, streaming: (performance.now() - startedAt) / 1000 };
-    });
-    const delivered = (await sha256(down.value.done.path!)) === bigSha;
+    const bob = await prepareDelivery(server, "bob", store, inbox);
+    accounts.push(bob.account);
+    const down = await withCpu(pids, () => bob.deliver());
+    const delivered = (await sha256(down.value.path)) === bigSha;
     rows.push({
-      label: `delivery ${bigMiB} MiB store -> bob`, mibPerSec: bigMiB / down.value.streaming, latency: `login->offer ${down.value.toOffer.toFixed(0)} ms`,
+      label: `delivery ${bigMiB} MiB store -> bob`, mibPerSec: bigMiB / down.value.streamingSeconds, latency: `login->offer ${down.value.toOfferMs.toFixed(0)} ms`,
       rssMiB: rss.phase(), cpu: down.cpu, target: `RSS <= ${TARGET_RSS_MIB} MiB`, ok: delivered,
     });
     await removeDir(inbox);
@@ -122,8 +95,8 @@ export async function componentBench(o: ComponentBenchOptions): Promise<void> {
     const many = await withCpu(pids, async () => {
       const t0 = performance.now();
       return Promise.all(small.map(async (s) => {
-        const done = await (await fts[s.from].send(store, s.path, { local: s.local, extensions: [makeRecipient(`carol@${server.host}`)] })).done;
-        return { ok: done.type === "completed", ms: performance.now() - t0 };
+        const ok = await uploadToStore(fts[s.from], store, s.path, s.local, `carol@${server.host}`);
+        return { ok, ms: performance.now() - t0 };
       }));
     });
     const ms = many.value.map((r) => r.ms).sort((a, b) => a - b);

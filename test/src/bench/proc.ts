@@ -79,3 +79,20 @@ export function rssPhases(pid: number, everyMs = 20) {
     stop: () => clearInterval(timer),
   };
 }
+
+/** What fn took: its wall time, and the CPU of each process (a tree: with its descendants, for
+ *  ejabberd's ejabberdctl shell) and of this process, in fractions of one core over that time. */
+export async function withCpu<T>(procs: { pid: number; tree?: boolean }[], fn: () => Promise<T>): Promise<{ value: T; seconds: number; shares: number[]; self: number }> {
+  const read = () => Promise.all(procs.map((p) => (p.tree ? treeCpuSeconds(p.pid) : cpuSeconds(p.pid))));
+  const before = await read();
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const seconds = (performance.now() - t0) / 1000;
+  const self = process.cpuUsage(self0);
+  const after = await read();
+  return { value, seconds, shares: after.map((a, i) => (a - before[i]) / seconds), self: (self.user + self.system) / 1e6 / seconds };
+}
+
+/** CPU fractions as whole percents of one core joined by "/", e.g. " 95/ 40/ 12" */
+export const cpuText = (shares: number[]) => shares.map((f) => `${Math.round(100 * f)}`.padStart(3)).join("/");
