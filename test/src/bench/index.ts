@@ -1,11 +1,12 @@
 // `npm run bench`: figures printed side by side from one run on this machine. Not a test.
-// `npm run bench -- engine|recovery|component` runs some parts; default: all. The component part
-// runs once per server in XFT_BENCH_SERVERS (default "prosody,ejabberd").
+// `npm run bench -- engine|recovery|component|http` runs some parts; default: all. The component
+// and http parts run once per server in XFT_BENCH_SERVERS (default "prosody,ejabberd").
 import { join } from "node:path";
 import { startProsody } from "../harness/prosody.js";
 import { parseServerKinds } from "../harness/servers.js";
 import { randomFile, removeDir, tempDir } from "../helpers/files.js";
 import { componentBench } from "./component-bench.js";
+import { HTTP_BENCH_NOTES, httpBench } from "./http-bench.js";
 import { rawTcpMiBps } from "./raw-tcp.js";
 import { RECOVERY_HEADER, RECOVERY_RUNS, recoveryIntro, recoveryRow, recoveryRun } from "./recovery-bench.js";
 import { timedTransfer, type TransferFigures } from "./transfer-bench.js";
@@ -19,7 +20,8 @@ const backoffMs = Number(process.env.XFT_BENCH_BACKOFF_MS ?? 10);
 const componentSize = Number(process.env.XFT_BENCH_COMPONENT_MIB ?? 256) * MiB;
 const uploads = Number(process.env.XFT_BENCH_UPLOADS ?? 100);
 const senders = Number(process.env.XFT_BENCH_SENDERS ?? 10);
-const PARTS = ["engine", "recovery", "component"];
+const httpSize = Number(process.env.XFT_BENCH_HTTP_MIB ?? 64) * MiB;
+const PARTS = ["engine", "recovery", "component", "http"];
 // the servers of the parts that run on both (default both; XFT_BENCH_SERVERS=prosody for one)
 const servers = parseServerKinds(process.env.XFT_BENCH_SERVERS);
 
@@ -83,6 +85,10 @@ async function main() {
     if (parts.includes("recovery")) await recovery(work);
     if (parts.includes("component")) {
       for (const kind of servers) await componentBench({ kind, work, bigSize: componentSize, uploads, senders, smallSize: MiB });
+    }
+    if (parts.includes("http")) {
+      for (const kind of servers) await httpBench({ kind, work, size: httpSize });
+      console.log(HTTP_BENCH_NOTES);
     }
   } finally {
     await removeDir(work);
