@@ -54,13 +54,13 @@ export interface FileTransferOptions {
   screenOffer?: (offer: IncomingOffer) => Promise<void> | void;
   /** received IBB bytes not yet written to their sinks, over all sessions, past which we stop
    *  reading the connection until they are under a quarter of it (input-throttle.ts); needs a
-   *  port that can pause its input. Default 1 MiB: two windows of 16 x 32 KiB, so one transfer alone never waits */
+   *  port that can pause its input. Default 512 KiB: one default window (16 x 32766 bytes) fits, so a transfer alone never waits */
   maxPendingInput?: number;
 }
 
 export const DEFAULTS = {
   blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false, directedPresence: true,
-  maxPendingInput: 1024 * 1024,
+  maxPendingInput: 512 * 1024,
   screenOffer: (() => undefined) as (offer: IncomingOffer) => Promise<void> | void,
 };
 
