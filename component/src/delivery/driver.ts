@@ -227,10 +227,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       // We keep no roster: the subscribe is repeated for each waiting recipient (their server
       // answers it by itself when it is already approved, RFC 6121 §3.1.3), the probe brings
       // the presence of those online now (§4.3), which the servers do not re-send to a
-      // component that reconnects.
+      // component that reconnects. The probe goes FIRST: Prosody 0.12 answers a probe from an
+      // entity not yet approved with an 'unsubscribed' on the user's behalf, which also drops
+      // the user's pending request from us (mod_presence -> rostermanager.unsubscribed); a
+      // subscribe after it stands (seen in resubscribe.test.ts: the approval became a mere
+      // pre-approval and no presence came).
       for (const r of store.waitingRecipients()) {
-        void deps.send(makeSubscribe(r)).catch(() => undefined);
         void deps.send(makeProbe(r)).catch(() => undefined);
+        void deps.send(makeSubscribe(r)).catch(() => undefined);
       }
     },
     bounced(bareJid, what, condition) {

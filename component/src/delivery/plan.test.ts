@@ -113,9 +113,9 @@ describe("delivery plan", () => {
       assert.deepEqual(effects, [
         { type: "subscribe", bare: bob }, { type: "notify", bare: bob },
         { type: "retry-later", bare: bob, attempt: 0 }, // the second bounce (the probe's, say) adds none
-        { type: "subscribe", bare: bob }, { type: "probe", bare: bob },
+        { type: "probe", bare: bob }, { type: "subscribe", bare: bob },
         { type: "retry-later", bare: bob, attempt: 1 },
-        { type: "subscribe", bare: bob }, { type: "probe", bare: bob },
+        { type: "probe", bare: bob }, { type: "subscribe", bare: bob },
         { type: "retry-later", bare: bob, attempt: 2 },
       ]);
     });
@@ -140,15 +140,15 @@ describe("delivery plan", () => {
       const { effects } = run([stored, bounced("subscription"), bounced("notice"), due(), bounced("subscription"), bounced("notice"), due()]);
       assert.deepEqual(effects.map((e) => e.type), [
         "subscribe", "notify", "retry-later",
-        "subscribe", "probe", "notify", // the one re-sent notice
+        "probe", "subscribe", "notify", // the one re-sent notice
         "retry-later",
-        "subscribe", "probe", // its bounce too: no third notice
+        "probe", "subscribe", // its bounce too: no third notice
       ]);
     });
 
     it("a notice bounce alone (the subscribe went through) also starts the retries", () => {
       const { effects } = run([stored, bounced("notice"), due()]);
-      assert.deepEqual(effects.slice(2).map((e) => e.type), ["retry-later", "subscribe", "probe", "notify"]);
+      assert.deepEqual(effects.slice(2).map((e) => e.type), ["retry-later", "probe", "subscribe", "notify"]);
     });
 
     it("a new offline period after a login may send its notice, and bounce, again", () => {

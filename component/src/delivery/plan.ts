@@ -137,7 +137,9 @@ function step(r: RecipientState, event: DeliveryEvent): { recipient: RecipientSt
       if (!retry?.scheduled) return { recipient: r, effects: [] };
       // delivered, expired, or they came online meanwhile: the retries end here
       if (event.pending.length === 0 || r.online.length > 0) return { recipient: { ...r, retry: undefined }, effects: [] };
-      const effects: DeliveryEffect[] = [{ type: "subscribe", bare: event.bare }, { type: "probe", bare: event.bare }];
+      // the probe first, as after a reconnect (driver.ts probeWaiting: a probe after the
+      // subscribe would cancel it on Prosody)
+      const effects: DeliveryEffect[] = [{ type: "probe", bare: event.bare }, { type: "subscribe", bare: event.bare }];
       if (retry.resendNotice) effects.push({ type: "notify", bare: event.bare });
       const noticeResent = retry.noticeResent || retry.resendNotice;
       return { recipient: { ...r, subscribeSent: true, retry: { attempt: retry.attempt + 1, scheduled: false, resendNotice: false, noticeResent } }, effects };
