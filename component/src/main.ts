@@ -5,6 +5,7 @@ import { fileTransfer, untilOnline, xmppPortFrom, type FileTransfer } from "@xft
 import type { ComponentConfig } from "./config/options.js";
 import { keepConnected } from "./connection/keep-connected.js";
 import { createDelivery, type Delivery } from "./delivery/driver.js";
+import { parseNoticeBounce } from "./delivery/messages.js";
 import { createComponent } from "./entity/component.js";
 import type { XmppComponent } from "./entity/types.js";
 import { scheduleHousekeeping } from "./housekeeping/schedule.js";
@@ -80,6 +81,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   //    by the servers after we reconnect, so we probe everyone with a waiting file.
   const delivery = createDelivery({
     ft, store, log, send: (stanza) => xmpp.send(stanza), confirmTimeout: config.deliveryConfirmSeconds,
+    resubscribeBackoff: { baseMs: config.resubscribeMinSeconds * 1000, maxMs: config.resubscribeMaxSeconds * 1000 },
     isOnline: (full) => presence.resourcesOf(full.slice(0, full.indexOf("/"))).includes(full),
     network: { isOnline: () => xmpp.status === "online", reconnect: () => untilOnline(xmpp, 30_000) },
   });
@@ -91,9 +93,14 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
     if (change.kind === "came-online") delivery.cameOnline(change.bare, change.full);
     else delivery.wentOffline(change.bare, change.full);
   };
+  // A presence error is a bounce of our subscribe or probe, not a logout: the tracker forgets
+  // their resources, and delivery asks again later (xep-draft §'Delivery'); so for a bounced notice.
   xmpp.middleware.use((ctx, next) => {
     const update = parsePresence(ctx.stanza);
     if (update) presence.apply(update).forEach(onPresence);
+    if (update?.kind === "error") delivery.bounced(update.bare, "subscription", update.condition);
+    const notice = parseNoticeBounce(ctx.stanza);
+    if (notice) delivery.bounced(notice.bare, "notice", notice.condition);
     return next();
   });
   xmpp.on("disconnect", () => presence.clear().forEach(onPresence));

@@ -26,6 +26,9 @@ export interface ComponentConfig {
   abandonHours: number;
   receiptDays: number;
   deliveryConfirmSeconds: number;
+  /** first and largest delay between subscription retries after a bounce */
+  resubscribeMinSeconds: number;
+  resubscribeMaxSeconds: number;
   housekeepingCron: string;
 }
 
@@ -66,6 +69,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "expireDays", name: "expire-days", env: "XFT_EXPIRE_DAYS", default: String(STORE_DEFAULTS.expireAfterMs / DAY_MS), meaning: "an undelivered file is deleted this many days after its upload began", parse: (r) => parseInteger(r, 1, 3650) },
   { key: "abandonHours", name: "abandon-hours", env: "XFT_ABANDON_HOURS", default: String(HOUSEKEEPING_DEFAULTS.abandonAfterMs / 3600_000), meaning: "an unfinished upload with no data for this many hours is deleted", parse: (r) => parseInteger(r, 1, 24 * 3650) },
   { key: "deliveryConfirmSeconds", name: "delivery-confirm-timeout", env: "XFT_DELIVERY_CONFIRM_TIMEOUT", default: "30", meaning: "seconds a recipient's device has to accept a delivery before the next device online (or the next login) gets it", parse: (r) => parseInteger(r, 1, 86400) },
+  { key: "resubscribeMinSeconds", name: "resubscribe-min-seconds", env: "XFT_RESUBSCRIBE_MIN_SECONDS", default: "5", meaning: "when a subscription to a recipient with waiting files bounces (their server unreachable), the first retry comes within this many seconds, each next one within twice as long", parse: (r) => parseInteger(r, 1, 86400) },
+  { key: "resubscribeMaxSeconds", name: "resubscribe-max-seconds", env: "XFT_RESUBSCRIBE_MAX_SECONDS", default: "900", meaning: "the longest wait between subscription retries", parse: (r) => parseInteger(r, 1, 86400) },
   { key: "receiptDays", name: "receipt-days", env: "XFT_RECEIPT_DAYS", default: String(HOUSEKEEPING_DEFAULTS.receiptRetentionMs / DAY_MS), meaning: "days a delivery receipt is kept for the sender", parse: (r) => parseInteger(r, 0, 3650) },
   {
     key: "housekeepingCron", name: "housekeeping-cron", env: "XFT_HOUSEKEEPING_CRON", default: DEFAULT_HOUSEKEEPING_CRON, meaning: "when housekeeping runs (cron, UTC; an optional leading seconds field)",

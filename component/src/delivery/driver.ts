@@ -3,7 +3,7 @@
 // same rules; no second implementation), records how far the recipient got so that a restart
 // resumes, and sends receipts. Events reach the plan one at a time (all synchronous here).
 import type { Element } from "ltx/lib/ltx.js";
-import { bare, describeLocalFile, makeSender, retransfer, type FileTransfer, type RecoveryNetwork, type Retransfer, type Transfer, type TransferEvent } from "@xft/protocol";
+import { backoffDelay, bare, describeLocalFile, makeSender, retransfer, type BackoffPolicy, type FileTransfer, type RecoveryNetwork, type Retransfer, type Transfer, type TransferEvent } from "@xft/protocol";
 import type { OfflineStore, StoredFile } from "../store/index.js";
 import { makeProbe, makeReceipt, makeSubscribe, makeWaitingNotice } from "./messages.js";
 import { deliver, initialDelivery, type DeliveryEffect, type DeliveryEvent, type DeliveryState } from "./plan.js";
@@ -21,7 +21,21 @@ export interface DeliveryDeps {
   confirmTimeout?: number;
   /** ms the first notice of an offline period waits, so that files stored together share it */
   notifyDelayMs?: number;
+  /** delays between subscription retries after a bounce; default RESUBSCRIBE_BACKOFF */
+  resubscribeBackoff?: BackoffPolicy;
+  /** the retry timers (tests may pass their own) */
+  clock?: Clock;
+  random?: () => number;
 }
+
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** A failed s2s stream is usually retried by the server within seconds; a peer that is down for
+ *  long is not worth asking more often than every 15 minutes. */
+export const RESUBSCRIBE_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 15 * 60_000 };
 
 export interface Delivery {
   /** a file is fully stored and checked (the upload half emits this) */
@@ -30,6 +44,8 @@ export interface Delivery {
   wentOffline(bare: string, full: string): void;
   /** we are online (again): ask for the presence of everyone with a waiting file */
   probeWaiting(): void;
+  /** an error came back for our subscribe or probe (what: subscription) or our notice */
+  bounced(bare: string, what: "subscription" | "notice", condition: string): void;
   stop(): void;
 }
 
@@ -49,6 +65,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   let state: DeliveryState = initialDelivery;
   const running = new Map<string, Job>();
   const timers = new Set<NodeJS.Timeout>();
+  const clock: Clock = deps.clock ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+  /** per recipient, the timer of the subscription retry outstanding */
+  const retries = new Map<string, unknown>();
   const pending = (bareJid: string) => store.pendingFor(bareJid).map((f) => f.id);
 
   function dispatch(event: DeliveryEvent): void {
@@ -61,6 +80,24 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     switch (effect.type) {
       case "subscribe":
         return void deps.send(makeSubscribe(effect.bare)).catch(() => undefined);
+      case "probe":
+        return void deps.send(makeProbe(effect.bare)).catch(() => undefined);
+      case "retry-later": {
+        const ms = backoffDelay(effect.attempt, deps.random ?? Math.random, deps.resubscribeBackoff ?? RESUBSCRIBE_BACKOFF);
+        log(`delivery: subscribing to ${effect.bare} again in ${ms} ms (retry ${effect.attempt + 1})`);
+        retries.set(effect.bare, clock.setTimeout(() => {
+          retries.delete(effect.bare);
+          const waiting = pending(effect.bare);
+          if (waiting.length === 0) log(`delivery: nothing waits for ${effect.bare} any more: no more subscription retries`);
+          dispatch({ type: "retry-due", bare: effect.bare, pending: waiting });
+        }, ms));
+        return;
+      }
+      case "cancel-retry": {
+        if (retries.has(effect.bare)) clock.clearTimeout(retries.get(effect.bare));
+        retries.delete(effect.bare);
+        return;
+      }
       case "notify": {
         const timer = setTimeout(() => {
           timers.delete(timer);
@@ -190,14 +227,24 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       // We keep no roster: the subscribe is repeated for each waiting recipient (their server
       // answers it by itself when it is already approved, RFC 6121 §3.1.3), the probe brings
       // the presence of those online now (§4.3), which the servers do not re-send to a
-      // component that reconnects.
+      // component that reconnects. The probe goes FIRST: Prosody 0.12 answers a probe from an
+      // entity not yet approved with an 'unsubscribed' on the user's behalf, which also drops
+      // the user's pending request from us (mod_presence -> rostermanager.unsubscribed); a
+      // subscribe after it stands (seen in resubscribe.test.ts: the approval became a mere
+      // pre-approval and no presence came).
       for (const r of store.waitingRecipients()) {
-        void deps.send(makeSubscribe(r)).catch(() => undefined);
         void deps.send(makeProbe(r)).catch(() => undefined);
+        void deps.send(makeSubscribe(r)).catch(() => undefined);
       }
+    },
+    bounced(bareJid, what, condition) {
+      log(`delivery: our ${what === "notice" ? "notice" : "subscription or probe"} to ${bareJid} came back: ${condition}`);
+      dispatch({ type: "bounced", bare: bareJid, what, pending: pending(bareJid) });
     },
     stop() {
       for (const t of timers) clearTimeout(t);
+      for (const t of retries.values()) clock.clearTimeout(t);
+      retries.clear();
       for (const job of running.values()) (job.stopped = true), job.r?.cancel("stopping");
     },
   };

@@ -2,7 +2,12 @@
 // human <body/> (any client shows it) beside our element (our plugin reads it).
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { humanSize, makeDelivered, makeWaiting } from "@xft/protocol";
+import { errorCondition } from "../presence/tracker.js";
 import type { Receipt, StoredFile } from "../store/index.js";
+
+/** Our notices carry ids with this prefix, so that a bounce (RFC 6120 §8.2: same id) is known as one. */
+const NOTICE_ID = "xft-waiting-";
+let notices = 0;
 
 /** RFC 6121 §3.1.1: we ask to see the recipient's presence, to know when to deliver. */
 export const makeSubscribe = (bare: string): Element => xml("presence", { to: bare, type: "subscribe" });
@@ -16,11 +21,19 @@ export function makeWaitingNotice(bare: string, files: StoredFile[]): Element {
   const body = files.length === 1
     ? `A file from ${files[0].sender} waits for you: ${lines[0]}. It is sent to you when you are online.`
     : `${files.length} files wait for you:\n${lines.join("\n")}\nThey are sent to you when you are online.`;
-  return xml("message", { to: bare, type: "normal" }, xml("body", {}, body), makeWaiting(files.map((f) => ({ sender: f.sender, name: f.name, size: f.size }))));
+  return xml("message", { to: bare, type: "normal", id: `${NOTICE_ID}${++notices}` }, xml("body", {}, body), makeWaiting(files.map((f) => ({ sender: f.sender, name: f.name, size: f.size }))));
 }
 
 /** The sender's receipt: the recipient holds the whole file, its sha-256 checked. */
 export function makeReceipt(r: Receipt): Element {
   const body = `${r.recipient} received ${r.name} (${humanSize(r.size)}), which you left at the offline store.`;
   return xml("message", { to: r.sender, type: "normal" }, xml("body", {}, body), makeDelivered({ recipient: r.recipient, name: r.name, size: r.size, sha256: r.sha256 }));
+}
+
+/** A <message type='error'/> returned for one of our notices: who did not get it, and why. */
+export function parseNoticeBounce(stanza: Element): { bare: string; condition: string } | undefined {
+  if (stanza.name !== "message" || stanza.attrs.type !== "error" || !String(stanza.attrs.id ?? "").startsWith(NOTICE_ID)) return undefined;
+  const from = String(stanza.attrs.from ?? "");
+  if (!/^[^@/]+@[^@/]+(\/.*)?$/s.test(from)) return undefined;
+  return { bare: from.replace(/\/.*$/s, "").toLowerCase(), condition: errorCondition(stanza) };
 }

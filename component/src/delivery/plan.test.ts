@@ -102,4 +102,63 @@ describe("delivery plan", () => {
     ]);
     assert.deepEqual(effects, [{ type: "notify", bare: bob }]);
   });
+
+  describe("bounces (the subscribe, probe or notice came back as an error)", () => {
+    const stored: DeliveryEvent = { type: "stored", bare: bob, fileId: "f1", pending: ["f1"] };
+    const bounced = (what: "subscription" | "notice", pending = ["f1"]): DeliveryEvent => ({ type: "bounced", bare: bob, what, pending });
+    const due = (pending = ["f1"]): DeliveryEvent => ({ type: "retry-due", bare: bob, pending });
+
+    it("while files wait: subscribe and probe again after a growing backoff, one timer per attempt however many bounces", () => {
+      const { effects } = run([stored, bounced("subscription"), bounced("subscription"), due(), bounced("subscription"), due(), bounced("subscription")]);
+      assert.deepEqual(effects, [
+        { type: "subscribe", bare: bob }, { type: "notify", bare: bob },
+        { type: "retry-later", bare: bob, attempt: 0 }, // the second bounce (the probe's, say) adds none
+        { type: "probe", bare: bob }, { type: "subscribe", bare: bob },
+        { type: "retry-later", bare: bob, attempt: 1 },
+        { type: "probe", bare: bob }, { type: "subscribe", bare: bob },
+        { type: "retry-later", bare: bob, attempt: 2 },
+      ]);
+    });
+
+    it("stops once nothing waits (delivered or expired), and a bounce then starts nothing", () => {
+      const { state, effects } = run([stored, bounced("subscription"), due([]), bounced("subscription", [])]);
+      assert.deepEqual(effects.slice(2), [{ type: "retry-later", bare: bob, attempt: 0 }]);
+      assert.equal(state[bob].retry, undefined);
+    });
+
+    it("their presence arriving cancels the retry and delivers; a late timer does nothing", () => {
+      const { state, effects } = run([stored, bounced("subscription"), { type: "came-online", bare: bob, full: `${bob}/a`, pending: ["f1"] }, due()]);
+      assert.deepEqual(effects.slice(2), [
+        { type: "retry-later", bare: bob, attempt: 0 },
+        { type: "cancel-retry", bare: bob },
+        { type: "offer", bare: bob, full: `${bob}/a`, fileId: "f1" },
+      ]);
+      assert.equal(state[bob].retry, undefined);
+    });
+
+    it("a bounced notice goes again once with the next retry, never twice in one offline period", () => {
+      const { effects } = run([stored, bounced("subscription"), bounced("notice"), due(), bounced("subscription"), bounced("notice"), due()]);
+      assert.deepEqual(effects.map((e) => e.type), [
+        "subscribe", "notify", "retry-later",
+        "probe", "subscribe", "notify", // the one re-sent notice
+        "retry-later",
+        "probe", "subscribe", // its bounce too: no third notice
+      ]);
+    });
+
+    it("a notice bounce alone (the subscribe went through) also starts the retries", () => {
+      const { effects } = run([stored, bounced("notice"), due()]);
+      assert.deepEqual(effects.slice(2).map((e) => e.type), ["retry-later", "probe", "subscribe", "notify"]);
+    });
+
+    it("a new offline period after a login may send its notice, and bounce, again", () => {
+      const { effects } = run([
+        stored, bounced("notice"), due(), bounced("notice"),
+        { type: "came-online", bare: bob, full: `${bob}/a`, pending: [] },
+        { type: "went-offline", bare: bob, full: `${bob}/a` },
+        { type: "stored", bare: bob, fileId: "f2", pending: ["f2"] }, bounced("notice", ["f2"]), due(["f2"]),
+      ]);
+      assert.equal(effects.filter((e) => e.type === "notify").length, 4, "two per period: the first and its one re-send");
+    });
+  });
 });

@@ -8,7 +8,12 @@ describe("presence tracker", () => {
   it("parses available and unavailable presence of accounts; ignores the rest", () => {
     assert.deepEqual(p("<presence from='Bob@Example.org/phone'/>"), { kind: "available", bare: "bob@example.org", resource: "phone" });
     assert.deepEqual(p("<presence from='bob@example.org/phone' type='unavailable'/>"), { kind: "unavailable", bare: "bob@example.org", resource: "phone" });
-    assert.deepEqual(p("<presence from='bob@example.org' type='error'/>"), { kind: "unavailable", bare: "bob@example.org", resource: undefined });
+    assert.deepEqual(p("<presence from='bob@example.org' type='error'/>"), { kind: "error", bare: "bob@example.org", condition: "undefined-condition" });
+    assert.deepEqual(
+      p("<presence from='bob@b.test' type='error'><error type='cancel'><remote-server-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>dialback failed</text></error></presence>"),
+      { kind: "error", bare: "bob@b.test", condition: "remote-server-not-found" },
+      "a bounce is told apart from a logout, with its condition",
+    );
     assert.equal(p("<presence from='bob@example.org' type='subscribe'/>"), undefined);
     assert.equal(p("<presence from='bob@example.org/phone' type='probe'/>"), undefined);
     assert.equal(p("<presence from='example.org/x'/>"), undefined, "a server or component is no recipient");
@@ -40,6 +45,13 @@ describe("presence tracker", () => {
     t.apply({ kind: "available", bare: "bob@example.org", resource: "b" });
     assert.equal(t.apply({ kind: "unavailable", bare: "bob@example.org" }).length, 2);
     assert.deepEqual(t.resourcesOf("bob@example.org"), []);
+  });
+
+  it("an error presence (a bounce) takes every resource offline, as we will not see their presence", () => {
+    const t = new PresenceTracker();
+    t.apply({ kind: "available", bare: "bob@example.org", resource: "a" });
+    assert.deepEqual(t.apply({ kind: "error", bare: "bob@example.org", condition: "remote-server-not-found" }).map((c) => c.kind), ["went-offline"]);
+    assert.equal(t.isOnline("bob@example.org"), false);
   });
 
   it("clear() forgets everyone and says who went", () => {

@@ -5,8 +5,12 @@ import type { Element } from "ltx/lib/ltx.js";
 
 export type PresenceUpdate =
   | { kind: "available"; bare: string; resource: string }
-  /** resource undefined: every resource of bare (unavailable or error presence from the bare JID) */
-  | { kind: "unavailable"; bare: string; resource?: string };
+  /** resource undefined: every resource of bare (an unavailable presence from the bare JID) */
+  | { kind: "unavailable"; bare: string; resource?: string }
+  /** RFC 6121 §4.7.1 type='error': not a logout but a bounce of what we sent (our subscribe or
+   *  probe: a component sends no other presence), e.g. remote-server-not-found when the s2s
+   *  stream to their server failed. Tracked as every resource gone; delivery retries. */
+  | { kind: "error"; bare: string; condition: string };
 
 export type PresenceChange =
   | { kind: "came-online"; bare: string; full: string }
@@ -23,8 +27,16 @@ export function parsePresence(stanza: Element): PresenceUpdate | undefined {
   const type = stanza.attrs.type;
   // RFC 6121 §4.7.1: no type = available; 'error' means we will not see this entity's presence
   if (type === undefined) return resource ? { kind: "available", bare, resource } : undefined;
-  if (type === "unavailable" || type === "error") return { kind: "unavailable", bare, resource };
+  if (type === "unavailable") return { kind: "unavailable", bare, resource };
+  if (type === "error") return { kind: "error", bare, condition: errorCondition(stanza) };
   return undefined; // subscribe, subscribed, unsubscribe, unsubscribed, probe
+}
+
+/** The defined condition of a stanza's <error/> (RFC 6120 §8.3.3), "undefined-condition" if none. */
+export function errorCondition(stanza: Element): string {
+  const error = stanza.getChild("error");
+  const condition = error?.children.find((c): c is Element => typeof c !== "string" && c.attrs.xmlns === "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name !== "text");
+  return condition?.name ?? "undefined-condition";
 }
 
 export class PresenceTracker {
@@ -39,7 +51,8 @@ export class PresenceTracker {
       return [{ kind: "came-online", bare: update.bare, full: `${update.bare}/${update.resource}` }];
     }
     if (!resources) return [];
-    const gone = update.resource === undefined ? [...resources] : resources.has(update.resource) ? [update.resource] : [];
+    const resource = update.kind === "unavailable" ? update.resource : undefined;
+    const gone = resource === undefined ? [...resources] : resources.has(resource) ? [resource] : [];
     for (const r of gone) resources.delete(r);
     if (resources.size === 0) this.online.delete(update.bare);
     return gone.map((r) => ({ kind: "went-offline" as const, bare: update.bare, full: `${update.bare}/${r}` }));

@@ -3,7 +3,7 @@
 // one resource only, and the sender gets a receipt. Files enter the store through its own API
 // (a real SQLite file and real bytes), as the upload half will put them there.
 import assert from "node:assert/strict";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Element } from "ltx/lib/ltx.js";
 import { parseDelivered, parseWaiting, WRITE_BEHIND, type DeliveredReceipt, type TransferEvent } from "@xft/protocol";
@@ -13,8 +13,9 @@ import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component.js";
 import { loadConfig } from "@xft/component/config/options.js";
 import { runComponent, type RunningComponent } from "@xft/component/main.js";
-import { createStore, type OfflineStore, type StoredFile } from "@xft/component/store/index.js";
+import { createStore } from "@xft/component/store/index.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
+import { storeFile } from "../helpers/stored.js";
 import { startFaultProxy } from "../harness/fault-proxy.js";
 import { startEjabberd } from "../harness/ejabberd.js";
 import { startProsody } from "../harness/prosody.js";
@@ -31,16 +32,6 @@ async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Pro
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
-}
-
-/** Puts `path` into the store for `recipient` as a finished upload, in 256 KiB appends. */
-async function storeFile(store: OfflineStore, path: string, sender: string, recipient: string, name: string): Promise<StoredFile> {
-  const data = await readFile(path);
-  const sha = await sha256(path);
-  const { id } = await store.beginUpload({ sender, recipient, name, size: data.length, sha256: sha });
-  for (let at = 0; at < data.length; at += 256 * 1024) await store.append(id, at, data.subarray(at, at + 256 * 1024));
-  await store.finishUpload(id);
-  return store.get(id, recipient)!;
 }
 
 function componentConfig(server: XmppServer, db: string) {
