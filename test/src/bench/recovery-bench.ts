@@ -21,9 +21,9 @@ import type { RetransferResult, TransferEvent } from "@xft/protocol";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { startProsody, type ProsodyServer } from "../harness/prosody.js";
 import { removeDir, sha256 } from "../helpers/files.js";
+import { WINDOW_BYTES } from "../helpers/cuts.js";
 
 const MiB = 1024 * 1024;
-export const WINDOW_BYTES = 16 * 32766; // one send window at the default block size and window
 const STALL_S = 5; // engine stall timeout: a stuck cut shows in seconds, not the default 30
 const LIMIT_MS = 60_000; // a cut not recovered by then is reported, and the run ends
 /** Cuts are spaced: >= QUIET_MS after the last recovery (longer than the receiver's 300 ms pull

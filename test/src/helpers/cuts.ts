@@ -1,7 +1,12 @@
 // Cuts in turn under a running transfer: the sender's link, then the receiver's, and so on, each
 // after the receiver got `gap` more bytes, until `count` cuts or the end of the transfer.
+import { DEFAULTS } from "@xft/protocol";
 import type { FaultProxy } from "../harness/fault-proxy.js";
 import { until } from "./wait.js";
+
+/** One send window at the engine's default block size and window (16 x 32766 bytes): what was
+ *  in flight when a link is cut, so the most a cut may make a sender send again. */
+export const WINDOW_BYTES = DEFAULTS.window * DEFAULTS.blockSize;
 
 export async function cutInTurn(opts: {
   done: Promise<unknown>;

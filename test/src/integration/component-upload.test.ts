@@ -19,9 +19,9 @@ import { accountEnv, execXft, runXft } from "../helpers/cli.js";
 import { componentEnv, runComponentBin, runComponentHere, type ComponentRun } from "../helpers/component.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { until } from "../helpers/wait.js";
+import { WINDOW_BYTES } from "../helpers/cuts.js";
 
 const MiB = 1024 * 1024;
-const WINDOW_BYTES = 16 * 32766; // one send window at the default block size and window
 /** the stored bytes are the source's, byte for byte */
 async function assertStoredBytes(store: OfflineStore, file: StoredFile, src: string): Promise<void> {
   const onDisk = join(store.filesDir, fileNameOf(file.id));

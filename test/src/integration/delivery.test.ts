@@ -21,9 +21,9 @@ import { startEjabberd } from "../harness/ejabberd.js";
 import { startProsody } from "../harness/prosody.js";
 import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../harness/servers.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { WINDOW_BYTES } from "../helpers/cuts.js";
 
 const MiB = 1024 * 1024;
-const WINDOW_BYTES = 16 * 32766; // one send window at the default block size and window
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {

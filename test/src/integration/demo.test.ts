@@ -8,9 +8,9 @@ import { access } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { pidsMentioning } from "../harness/lifecycle.js";
+import { WINDOW_BYTES } from "../helpers/cuts.js";
 
 const DEMO = fileURLToPath(new URL("../demo/index.js", import.meta.url));
-const WINDOW_BYTES = 16 * 32766; // one send window at xft's default block size and window
 
 function runDemo(timeoutMs: number): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [DEMO], { stdio: ["ignore", "pipe", "pipe"] });

@@ -12,12 +12,11 @@ import type { Federation } from "../harness/federation.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import type { XmppServer } from "../harness/servers.js";
 import { useFederation } from "../helpers/federation-suite.js";
-import { cutInTurn } from "../helpers/cuts.js";
+import { cutInTurn, WINDOW_BYTES } from "../helpers/cuts.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { until } from "../helpers/wait.js";
 
 const MiB = 1024 * 1024;
-const WINDOW_BYTES = 16 * 32766; // one send window at the default block size and window
 
 interface Peer {
   account: Account;

@@ -14,12 +14,11 @@ import { startEjabberd } from "../harness/ejabberd.js";
 import { startProsody } from "../harness/prosody.js";
 import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft } from "../helpers/cli.js";
-import { cutInTurn } from "../helpers/cuts.js";
+import { cutInTurn, WINDOW_BYTES } from "../helpers/cuts.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { sleep, until } from "../helpers/wait.js";
 
 const MiB = 1024 * 1024;
-const WINDOW_BYTES = 16 * 32766; // one send window at the default block size and window
 
 interface Peer {
   account: Account;
