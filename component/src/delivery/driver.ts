@@ -23,7 +23,7 @@ export interface DeliveryDeps {
   notifyDelayMs?: number;
   /** delays between subscription retries after a bounce; default RESUBSCRIBE_BACKOFF */
   resubscribeBackoff?: BackoffPolicy;
-  /** the retry timers (tests may pass their own) */
+  /** every timer of the delivery: notices, retries, confirm and stop timeouts (tests may pass their own) */
   clock?: Clock;
   random?: () => number;
 }
@@ -64,10 +64,24 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   const { ft, store, log } = deps;
   let state: DeliveryState = initialDelivery;
   const running = new Map<string, Job>();
-  const timers = new Set<NodeJS.Timeout>();
   const clock: Clock = deps.clock ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
-  /** per recipient, the timer of the subscription retry outstanding */
-  const retries = new Map<string, unknown>();
+  /** cancels of the timers outstanding, so stop() ends them all */
+  const timers = new Set<() => void>();
+  /** fn after ms on the clock; returns what cancels it */
+  function later(fn: () => void, ms: number): () => void {
+    const handle = clock.setTimeout(() => {
+      timers.delete(cancel);
+      fn();
+    }, ms);
+    const cancel = () => {
+      clock.clearTimeout(handle);
+      timers.delete(cancel);
+    };
+    timers.add(cancel);
+    return cancel;
+  }
+  /** per recipient, what cancels the subscription retry outstanding */
+  const retries = new Map<string, () => void>();
   const pending = (bareJid: string) => store.pendingFor(bareJid).map((f) => f.id);
 
   function dispatch(event: DeliveryEvent): void {
@@ -85,7 +99,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       case "retry-later": {
         const ms = backoffDelay(effect.attempt, deps.random ?? Math.random, deps.resubscribeBackoff ?? RESUBSCRIBE_BACKOFF);
         log(`delivery: subscribing to ${effect.bare} again in ${ms} ms (retry ${effect.attempt + 1})`);
-        retries.set(effect.bare, clock.setTimeout(() => {
+        retries.set(effect.bare, later(() => {
           retries.delete(effect.bare);
           const waiting = pending(effect.bare);
           if (waiting.length === 0) log(`delivery: nothing waits for ${effect.bare} any more: no more subscription retries`);
@@ -94,17 +108,15 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         return;
       }
       case "cancel-retry": {
-        if (retries.has(effect.bare)) clock.clearTimeout(retries.get(effect.bare));
+        retries.get(effect.bare)?.();
         retries.delete(effect.bare);
         return;
       }
       case "notify": {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
+        later(() => {
           const files = store.pendingFor(effect.bare);
           if (files.length) void deps.send(makeWaitingNotice(effect.bare, files)).catch(() => undefined);
         }, deps.notifyDelayMs ?? 1000);
-        timers.add(timer);
         return;
       }
       case "stop": {
@@ -118,11 +130,9 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         const cancel = () => job.r?.cancel("the recipient went offline");
         const current = job.current;
         if (!current) return cancel();
-        const timer = setTimeout(cancel, STOP_GRACE_MS);
-        timers.add(timer);
+        const cancelGrace = later(cancel, STOP_GRACE_MS);
         void current.done.then(() => {
-          clearTimeout(timer);
-          timers.delete(timer);
+          cancelGrace();
           cancel();
         });
         return;
@@ -196,12 +206,12 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     // A device that never accepts (killed, while its server holds its session for resumption)
     // must not hold the file: no start within confirm-timeout, or a prompt, ends this attempt.
     const confirmMs = (deps.confirmTimeout ?? 30) * 1000;
-    const noAnswer = setTimeout(() => started || r.cancel(`${full} did not accept within ${confirmMs / 1000} s`), confirmMs);
+    const cancelNoAnswer = later(() => started || r.cancel(`${full} did not accept within ${confirmMs / 1000} s`), confirmMs);
     r.on("prompt", (p) => r.cancel(p.reason));
     job.r = r;
     if (job.stopped) r.cancel("the recipient went offline");
     const result = await r.done;
-    clearTimeout(noAnswer);
+    cancelNoAnswer();
     for (const name of WATCHED) ft.off(name, watch);
     if (result.outcome === "completed") {
       try {
@@ -242,8 +252,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       dispatch({ type: "bounced", bare: bareJid, what, pending: pending(bareJid) });
     },
     stop() {
-      for (const t of timers) clearTimeout(t);
-      for (const t of retries.values()) clock.clearTimeout(t);
+      for (const cancel of [...timers]) cancel();
       retries.clear();
       for (const job of running.values()) (job.stopped = true), job.r?.cancel("stopping");
     },
