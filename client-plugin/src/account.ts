@@ -80,7 +80,11 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
     },
     async close() {
       network?.stop();
+      const socket = xmpp.socket;
       await xmpp.stop().catch(() => undefined);
+      // when the server did not close in time, xmpp.js lets go of a socket that is still open and
+      // no longer has its 'error' listener: a reset arriving later would crash the process
+      socket?.destroy();
     },
   };
 }

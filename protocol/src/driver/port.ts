@@ -49,6 +49,7 @@ export interface XmppJsEntity {
 }
 
 export function xmppPortFrom({ entity, iqCaller, iqCallee, middleware }: XmppJsEntity): XmppPort {
+  let watchingClose = false;
   return {
     jid: () => entity.jid?.toString() ?? "",
     send: (stanza) => entity.send(stanza),
@@ -78,7 +79,16 @@ export function xmppPortFrom({ entity, iqCaller, iqCallee, middleware }: XmppJsE
       });
     },
     // on whichever socket is current: a new one after a reconnect starts out reading
-    pauseInput: () => void entity.socket?.pause?.(),
+    pauseInput() {
+      entity.socket?.pause?.();
+      if (watchingClose) return;
+      watchingClose = true;
+      // a socket left paused would never read the server's </stream> nor its FIN: a close
+      // would wait out xmpp.js's timeouts and leave the socket open behind it
+      entity.on("status", (status: string) => {
+        if (status === "closing" || status === "disconnecting") entity.socket?.resume?.();
+      });
+    },
     resumeInput: () => void entity.socket?.resume?.(),
     onDisconnect(handler) {
       entity.on("disconnect", (info: { clean?: boolean; reason?: unknown } | undefined) =>
