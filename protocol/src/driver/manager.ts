@@ -442,6 +442,10 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const session = key ? this.sessions.get(key) : undefined;
     if (!session) throw itemNotFound(`no bytestream ${sid}`); // XEP-0047 §2.2: unknown sid
     const payload = parseIbb(el, session.state.ctx.transport.blockSize);
+    // The block's base64 text (43 KiB) is most of the heap while blocks wait to be written, and
+    // the IQ that carries it stays referenced until its result is sent: drop the decoded text so
+    // it dies young instead of being copied by every scavenge and promoted.
+    if (payload.kind === "data") el.children.length = 0;
     const event: SessionEvent =
       payload.kind === "open" ? { type: "ibb-opened", blockSize: payload.blockSize }
       : payload.kind === "data" ? { type: "ibb-data", seq: payload.seq, data: payload.data }
