@@ -28,6 +28,8 @@ declare module "ltx/lib/ltx.js" {
     remove(el: Element | string, xmlns?: string): this;
     text(val?: string): string;
     attr(attr: string, val?: any): any;
+    /** Serialises the element, calling writer with each piece (toString() joins them). */
+    write(writer: (s: string) => void): void;
     toString(): string;
   }
   export function createElement(name: string, attrs?: Record<string, any> | null, ...children: (Node | Node[] | undefined | null | false)[]): Element;
