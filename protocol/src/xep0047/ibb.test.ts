@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parse, type Element } from "ltx/lib/ltx.js";
+import { createElement, parse, type Element } from "ltx/lib/ltx.js";
 import { parseStanzaError } from "../errors/stanza-error.js";
 import { throwsStanzaError } from "../fixtures/assert.js";
 import * as fx from "../fixtures/xep0047.js";
@@ -64,6 +64,16 @@ describe("XEP-0047 IBB", () => {
       }
     });
 
+    it("data serialises exactly as ltx would (its text unescaped, which base64 never needs), alone and inside an iq", () => {
+      for (const [sid, bytes] of [["s1", Buffer.from([0xfb, 0xff, 0xbf, 0x3e])], [`a&b'"<>`, Buffer.alloc(5000, 0xa5)], ["e", Buffer.alloc(0)]] as const) {
+        const ours = makeData(sid, 7, Buffer.from(bytes));
+        const ltx = createElement("data", { xmlns: NS_IBB, sid, seq: "7" }, Buffer.from(bytes).toString("base64"));
+        assert.equal(ours.toString(), ltx.toString());
+        const iq = (d: Element) => createElement("iq", { type: "set", id: "i1" }, d).toString();
+        assert.equal(iq(ours), iq(ltx));
+      }
+    });
+
     it("close", () => {
       assert.deepEqual(parseIbb(parse(makeClose("s1").toString())), { kind: "close", sid: "s1" });
     });
@@ -99,7 +109,7 @@ describe("XEP-0047 IBB", () => {
 
   describe("bad data", () => {
     it("base64 that is not RFC 4648 -> bad-request (cancel, §2.2)", () => {
-      for (const text of ["AAA*", "=AAA", "BBBB=CCC", "AAA", "AAAAA", "AA AA", "AAAA\n", "AA-_", "A==="]) {
+      for (const text of ["AAA*", "=AAA", "BBBB=CCC", "AAA", "AAAAA", "AA AA", "AAAA\n", "AA-_", "A===", "QQ==QUJD", "AA=A", "-AAA", "AAA_", "AAA\u00e9", "AAAA===="]) {
         throwsStanzaError(() => parseIbb(dataEl("sid='s' seq='0'", text)), "bad-request", "cancel");
       }
     });
