@@ -92,7 +92,7 @@ export class OpenUploads {
 
   async write(upload: OpenUpload, chunk: Uint8Array, nowMs: number): Promise<void> {
     try {
-      await writeAt(upload.fh, chunk, upload.written);
+      writeAt(upload.fh, chunk, upload.written);
     } catch (err) {
       // Whatever part of the chunk landed lies beyond `written`: the next attach cuts it off.
       await this.detach(upload, true).catch(() => undefined);
