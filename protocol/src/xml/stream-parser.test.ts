@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { getHeapStatistics, setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Parser as LtxParser } from "@xmpp/xml";
 import LtxElement from "ltx/lib/Element.js";
 import { parse as ltxParse, type Element } from "ltx/lib/ltx.js";
@@ -370,6 +372,29 @@ describe("StreamParser", () => {
       console.log(`      64 KiB vs 4 KiB text nodes, time per character: ours x${oursRatio.toFixed(2)}, ltx x${ltxRatio.toFixed(1)}`);
       assert.ok(ltxRatio > 10, `the measurement should see ltx's quadratic cost (ratio ${ltxRatio})`);
       assert.ok(oursRatio < 3, `our ratio ${oursRatio} should stay near 1`);
+    });
+
+    it("an element kept does not keep the socket read it came in (V8 substrings are views of their string)", () => {
+      setFlagsFromString("--expose-gc");
+      const gc = runInNewContext("gc") as () => void;
+      const parser = ours();
+      const kept: Element[] = [];
+      parser.on("element", (el: Element) => kept.push(el));
+      parser.write(STREAM_HEADER);
+      const reads = 200;
+      const pad = " ".repeat(64 * 1024); // whitespace between stanzas: dropped, but part of the read
+      gc();
+      const before = getHeapStatistics().used_heap_size;
+      for (let i = 0; i < reads; i++) {
+        parser.write(`${pad}<iq type='result' id='result-${i}-with-an-id-long-enough-to-be-sliced' to='alice@localhost/a'><query xmlns='jabber:iq:version'><name>a name long enough</name></query></iq>`);
+      }
+      gc();
+      const grown = getHeapStatistics().used_heap_size - before;
+      assert.equal(kept.length, reads);
+      assert.equal(kept[7].attrs.id, "result-7-with-an-id-long-enough-to-be-sliced");
+      assert.equal(kept[7].getChild("query")!.getChildText("name"), "a name long enough");
+      // kept reads would be 200 x 64 KiB = 12.5 MiB; the elements themselves are a few hundred KiB
+      assert.ok(grown < 3 * 1024 * 1024, `heap grew by ${(grown / 1024 / 1024).toFixed(1)} MiB for ${reads} small elements`);
     });
 
     it("parses every stanza of a long IBB stream", () => {
