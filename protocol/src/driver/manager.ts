@@ -517,10 +517,25 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       const t = transition(session.state, event);
       session.state = t.state;
       for (const effect of t.effects) await this.perform(session, effect);
+      if (session.state.phase === "ended") this.release(session);
       return t;
     });
-    session.queue = run.catch((err) => this.failInternally(session, err));
+    // the queue keeps no result: it would hold the last transition's effects
+    session.queue = run.then(() => undefined, (err) => this.failInternally(session, err));
     return run;
+  }
+
+  /**
+   * An ended session stays a while (forget()) to recognise duplicate stanzas, for which its ids
+   * are enough: what it held for the transfer goes now. The offer's extension elements alone (a
+   * 1 MiB file's checkpoints are 16 <range/><hash/> pairs) made 100 uploads that ended together
+   * hold ~4 MiB of the component's heap for 30 s (heap snapshot after 300 uploads).
+   */
+  private release(session: Session): void {
+    const { ctx } = session.state;
+    if (ctx.file.extensions.length > 0) session.state = { ...session.state, ctx: { ...ctx, file: { ...ctx.file, extensions: [] } } };
+    session.partial = undefined;
+    session.local = undefined;
   }
 
   /** A fault of ours (disk full, a bug): the transfer fails with the reason, the process stays up. */
@@ -533,6 +548,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     void session.partial?.close().catch(() => undefined);
     session.state = { phase: "ended", ctx, outcome: "failed", offset: 0, reason };
     this.announce(session, { type: "failed", sid: ctx.sid, peer: ctx.peer, offset: 0, size: ctx.file.size, reason });
+    this.release(session);
   }
 
   private async perform(session: Session, effect: SessionEffect): Promise<void> {
