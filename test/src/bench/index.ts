@@ -1,10 +1,13 @@
 // `npm run bench`: figures printed side by side from one run on this machine. Not a test.
-// `npm run bench -- engine|recovery|component|http` runs some parts; default: all. The component
-// and http parts run once per server in XFT_BENCH_SERVERS (default "prosody,ejabberd").
+// `npm run bench -- engine|recovery|component|component-alone|http` runs some parts; default: all.
+// The component and http parts run once per server in XFT_BENCH_SERVERS (default
+// "prosody,ejabberd"); component also runs component-alone (the store without a server,
+// XFT_BENCH_ALONE_RUNS times, default 5).
 import { join } from "node:path";
 import { startProsody } from "../harness/prosody.js";
 import { parseServerKinds } from "../harness/servers.js";
 import { randomFile, removeDir, tempDir } from "../helpers/files.js";
+import { componentAloneBench } from "./component-alone-bench.js";
 import { componentBench } from "./component-bench.js";
 import { HTTP_BENCH_NOTES, httpBench } from "./http-bench.js";
 import { rawTcpMiBps } from "./raw-tcp.js";
@@ -20,8 +23,9 @@ const backoffMs = Number(process.env.XFT_BENCH_BACKOFF_MS ?? 10);
 const componentSize = Number(process.env.XFT_BENCH_COMPONENT_MIB ?? 256) * MiB;
 const uploads = Number(process.env.XFT_BENCH_UPLOADS ?? 100);
 const senders = Number(process.env.XFT_BENCH_SENDERS ?? 10);
+const aloneRuns = Number(process.env.XFT_BENCH_ALONE_RUNS ?? 5);
 const httpSize = Number(process.env.XFT_BENCH_HTTP_MIB ?? 64) * MiB;
-const PARTS = ["engine", "recovery", "component", "http"];
+const PARTS = ["engine", "recovery", "component", "component-alone", "http"];
 // the servers of the parts that run on both (default both; XFT_BENCH_SERVERS=prosody for one)
 const servers = parseServerKinds(process.env.XFT_BENCH_SERVERS);
 
@@ -86,6 +90,7 @@ async function main() {
     if (parts.includes("component")) {
       for (const kind of servers) await componentBench({ kind, work, bigSize: componentSize, uploads, senders, smallSize: MiB });
     }
+    if (parts.includes("component") || parts.includes("component-alone")) await componentAloneBench({ work, uploads, senders, smallSize: MiB, runs: aloneRuns });
     if (parts.includes("http")) {
       for (const kind of servers) await httpBench({ kind, work, size: httpSize });
       console.log(HTTP_BENCH_NOTES);
