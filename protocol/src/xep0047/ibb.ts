@@ -62,12 +62,18 @@ function requireSid(el: Element): string {
   return sid;
 }
 
-/** Whether text, decoded to `decoded` bytes, is whole base64 quads with every character taken. */
+/**
+ * Whether text, decoded to `decoded` bytes, is whole base64 quads with every character taken:
+ * Node's decoder skips a character outside its alphabet, which leaves fewer bytes, but it takes
+ * base64url's '-' and '_', and reads a character above U+00FF by its low byte ('中' as '-'), so
+ * those are looked for (natively: includes() and the UTF-8 length, which exceeds the length
+ * exactly when a character is not ASCII).
+ */
 function plainBase64Length(text: string, decoded: number): boolean {
   const n = text.length;
   if (n % 4 !== 0) return false;
   const padding = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  return decoded === (n / 4) * 3 - padding && !text.includes("-") && !text.includes("_");
+  return decoded === (n / 4) * 3 - padding && !text.includes("-") && !text.includes("_") && Buffer.byteLength(text, "utf8") === n;
 }
 
 /** Parses <open/>, <data/> or <close/>; throws ProtocolError with the XEP-0047 condition. */
