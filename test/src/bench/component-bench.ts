@@ -6,11 +6,11 @@
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { Account } from "@xft/client-plugin/account.js";
-import { describeLocalFile, fileTransfer, type LocalFile } from "@xft/protocol";
+import { describeLocalFile, fileTransfer } from "@xft/protocol";
 import { serverName, startServer, type ServerKind } from "../harness/servers.js";
 import type { ComponentRun } from "../helpers/component.js";
 import { randomFile, removeDir, sha256 } from "../helpers/files.js";
-import { login, prepareDelivery, startStore, uploadToStore } from "./offline-path.js";
+import { latencyText, login, prepareDelivery, smallFiles, startStore, uploadRound, uploadToStore } from "./offline-path.js";
 import { cpuText, rssPhases, withCpu as measure } from "./proc.js";
 import { timedTransfer } from "./transfer-bench.js";
 
@@ -27,8 +27,6 @@ async function withCpu<T>(pids: { component: number; server: number }, fn: () =>
   const m = await measure([{ pid: pids.component }, { pid: pids.server, tree: true }], fn);
   return { value: m.value, cpu: cpuText([...m.shares, m.self]), seconds: m.seconds, share: { component: m.shares[0], server: m.shares[1] } };
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 export async function componentBench(o: ComponentBenchOptions): Promise<void> {
   const server = await startServer(o.kind);
@@ -80,31 +78,18 @@ export async function componentBench(o: ComponentBenchOptions): Promise<void> {
 
     // 3. concurrent small uploads: o.uploads files, spread evenly over the sender accounts, all
     //    offered at once, for carol (offline: nothing is delivered meanwhile)
-    const small: { from: number; local: LocalFile; path: string }[] = [];
-    for (let i = 0; i < o.uploads; i++) {
-      const path = join(o.work, `small-${i}.bin`);
-      await randomFile(path, o.smallSize);
-      small.push({ from: i % senders.length, local: await describeLocalFile(path), path });
-    }
+    const small = await smallFiles(o.work, "small", o.uploads, o.smallSize, senders.length);
     const fts: ReturnType<typeof fileTransfer>[] = [];
     for (const u of senders) {
       const a = await login(server, u);
       accounts.push(a);
       fts.push(fileTransfer(a.port));
     }
-    const many = await withCpu(pids, async () => {
-      const t0 = performance.now();
-      return Promise.all(small.map(async (s) => {
-        const ok = await uploadToStore(fts[s.from], store, s.path, s.local, `carol@${server.host}`);
-        return { ok, ms: performance.now() - t0 };
-      }));
-    });
-    const ms = many.value.map((r) => r.ms).sort((a, b) => a - b);
-    const totalMiB = (o.uploads * o.smallSize) / MiB;
+    const many = await withCpu(pids, () => uploadRound(fts, store, small, `carol@${server.host}`));
     rows.push({
-      label: `${o.uploads} x ${o.smallSize / MiB} MiB concurrent uploads (${senders.length} senders)`, mibPerSec: totalMiB / (ms[ms.length - 1] / 1000),
-      latency: `p50 ${percentile(ms, 50).toFixed(0)} ms, p95 ${percentile(ms, 95).toFixed(0)} ms`, rssMiB: rss.phase(), cpu: many.cpu,
-      target: `>= ${TARGET_CONCURRENT_MIBPS} MiB/s`, ok: many.value.every((r) => r.ok),
+      label: `${o.uploads} x ${o.smallSize / MiB} MiB concurrent uploads (${senders.length} senders)`, mibPerSec: many.value.mibPerSec,
+      latency: latencyText(many.value.ms), rssMiB: rss.phase(), cpu: many.cpu,
+      target: `>= ${TARGET_CONCURRENT_MIBPS} MiB/s`, ok: many.value.ok,
     });
     for (const s of small) await removeDir(s.path);
 

@@ -3,19 +3,21 @@
 // to the store for an offline recipient (what a forward is: send(store, path, { extensions:
 // [<recipient/>] })); the recipient's plugin in this process, logging in, gets it delivered.
 import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
-import { makeRecipient, type FileTransfer, type LocalFile, type TransferEvent } from "@xft/protocol";
+import { describeLocalFile, makeRecipient, type FileTransfer, type LocalFile, type TransferEvent } from "@xft/protocol";
 import type { XmppServer } from "../harness/servers.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
+import { randomFile } from "../helpers/files.js";
 
 export async function login(server: Pick<XmppServer, "host" | "service">, user: string, reconnect = false): Promise<Account> {
   return openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, reconnect });
 }
 
 /** the component as operators run it (its bin), storing into db; resolves once it is online */
-export async function startStore(server: XmppServer, db: string): Promise<{ component: ComponentRun; store: string }> {
+export async function startStore(server: Pick<XmppServer, "host" | "components" | "componentService">, db: string): Promise<{ component: ComponentRun; store: string }> {
   const component = runComponentBin([], { ...componentEnv(server, db), NODE_OPTIONS: process.env.XFT_BENCH_COMPONENT_NODE_OPTIONS ?? "" });
   await component.waitForLog(/online as /);
   return { component, store: `files.${server.host}` };
@@ -25,6 +27,47 @@ export async function startStore(server: XmppServer, db: string): Promise<{ comp
 export async function uploadToStore(ft: FileTransfer, store: string, src: string, local: LocalFile, recipient: string): Promise<boolean> {
   const done = await (await ft.send(store, src, { local, extensions: [makeRecipient(recipient)] })).done;
   return done.type === "completed";
+}
+
+/** A file of one of the concurrent uploads, and the index of the sender that offers it. */
+export interface SmallFile { from: number; local: LocalFile; path: string }
+
+/** n random files of `size` bytes in dir, described (hashed) ahead of any clock, spread evenly over `senders`. */
+export async function smallFiles(dir: string, prefix: string, n: number, size: number, senders: number): Promise<SmallFile[]> {
+  const files: SmallFile[] = [];
+  for (let i = 0; i < n; i++) {
+    const path = join(dir, `${prefix}-${i}.bin`);
+    await randomFile(path, size);
+    files.push({ from: i % senders, local: await describeLocalFile(path), path });
+  }
+  return files;
+}
+
+export interface UploadRound {
+  /** every upload confirmed whole by the store */
+  ok: boolean;
+  /** milliseconds from the start of the round to each upload's end, ascending */
+  ms: number[];
+  /** aggregate MiB/s: all the files over the time to the last one */
+  mibPerSec: number;
+}
+
+/** Offers every file at once, each by its sender's engine, to the store for recipient. */
+export async function uploadRound(fts: FileTransfer[], store: string, files: SmallFile[], recipient: string): Promise<UploadRound> {
+  const t0 = performance.now();
+  const done = await Promise.all(files.map(async (f) => {
+    const ok = await uploadToStore(fts[f.from], store, f.path, f.local, recipient);
+    return { ok, ms: performance.now() - t0 };
+  }));
+  const ms = done.map((d) => d.ms).sort((a, b) => a - b);
+  const bytes = files.reduce((sum, f) => sum + f.local.size, 0);
+  return { ok: done.every((d) => d.ok), ms, mibPerSec: bytes / (1024 * 1024) / (ms[ms.length - 1] / 1000) };
+}
+
+/** "p50 N ms, p95 N ms" of ascending latencies */
+export function latencyText(ms: number[]): string {
+  const at = (p: number) => ms[Math.min(ms.length - 1, Math.ceil((p / 100) * ms.length) - 1)].toFixed(0);
+  return `p50 ${at(50)} ms, p95 ${at(95)} ms`;
 }
 
 export interface Delivery {
