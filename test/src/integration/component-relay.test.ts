@@ -3,6 +3,7 @@
 // ("mallory") that sends raw session-initiates it builds itself: every refusal is the IQ's
 // stanza error, before any session or byte.
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { statSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { join } from "node:path";
@@ -10,12 +11,14 @@ import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { fileTransfer, IqError, makeDescription, makeIbbTransport, makeJingle, makeRecipient, NS_JINGLE } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import type { RunningComponent } from "@xft/component/main.js";
+import { createComponent } from "@xft/component/entity/component.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { runComponentHere } from "../helpers/component.js";
 import { randomFile, removeDir, tempDir } from "../helpers/files.js";
 import { until } from "../helpers/wait.js";
 
 const MiB = 1024 * 1024;
+const EVIL = "evil.example";
 const EMPTY_SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 
 for (const kind of SERVER_KINDS) describe(`the store is no open relay, its quotas hold, through ${serverName(kind)}`, function () {
@@ -31,7 +34,8 @@ for (const kind of SERVER_KINDS) describe(`the store is no open relay, its quota
   let n = 0;
 
   before(async () => {
-    server = await startServer(kind);
+    // a second component plays a foreign server's user: stanzas from mallory@evil.example
+    server = await startServer(kind, { components: { "files.localhost": randomBytes(12).toString("hex"), [EVIL]: randomBytes(12).toString("hex") } });
     await server.register("mallory", "mallorypass");
     await server.register("alice", "alicepass");
     await server.register("bob", "bobpass");
@@ -60,17 +64,21 @@ for (const kind of SERVER_KINDS) describe(`the store is no open relay, its quota
     return here;
   }
 
-  /** mallory's raw offer of a file of `size` for recipient: the sid, and the IQ's error if refused */
-  async function offer(recipient: string, size: number, sha256 = EMPTY_SHA256): Promise<{ sid: string; error?: IqError }> {
-    const sid = `m${n++}`;
-    const j = makeJingle({
-      action: "session-initiate", sid, initiator: mallory.jid,
+  function sessionInitiate(sid: string, initiator: string, recipient: string, size: number, sha256: string): Element {
+    return makeJingle({
+      action: "session-initiate", sid, initiator,
       contents: [{
         creator: "initiator", name: "f", senders: "initiator",
         description: makeDescription({ name: "URGENT invoice.pdf", size, hashes: [{ algo: "sha-256", value: sha256 }], range: {}, extensions: [makeRecipient(recipient)] }),
         transport: makeIbbTransport({ sid: `ibb-${sid}`, blockSize: 4096, stanza: "iq" }),
       }],
     });
+  }
+
+  /** mallory's raw offer of a file of `size` for recipient: the sid, and the IQ's error if refused */
+  async function offer(recipient: string, size: number, sha256 = EMPTY_SHA256): Promise<{ sid: string; error?: IqError }> {
+    const sid = `m${n++}`;
+    const j = sessionInitiate(sid, mallory.jid, recipient, size, sha256);
     try {
       await mallory.port.request(xml("iq", { type: "set", to: domain() }, j), 10_000);
       return { sid };
@@ -135,6 +143,25 @@ for (const kind of SERVER_KINDS) describe(`the store is no open relay, its quota
     await startHere("--allowed-sender-domains", "example.org");
     const r = await offer(bob(), 0);
     assert.equal(r.error?.condition, "forbidden", String(r.error));
+  });
+
+  it("by default a sender of another domain (mallory@evil.example, through a federated-like route) is refused with forbidden; the server's own users are served", async () => {
+    const component = await startHere();
+    const evil = createComponent({ service: server.componentService, domain: EVIL, password: server.components[EVIL] });
+    evil.on("error", () => undefined);
+    await evil.start();
+    try {
+      const reply = await evil.sendReceive(
+        xml("iq", { type: "set", id: "evil1", from: `mallory@${EVIL}/x`, to: domain() }, sessionInitiate("evil1", `mallory@${EVIL}/x`, bob(), 0, EMPTY_SHA256)),
+        10_000,
+      );
+      assert.equal(reply.attrs.type, "error", reply.toString());
+      assert.ok(reply.getChild("error")?.getChild("forbidden"), reply.toString());
+      assert.deepEqual(component.store.sentBy(`mallory@${EVIL}`), []);
+    } finally {
+      await evil.stop();
+    }
+    assert.equal((await offer(bob(), 0)).error, undefined, "mallory@localhost is a user of the server: served");
   });
 
   it("the database, its WAL and shm are 0600, the files directory 0700", async () => {
