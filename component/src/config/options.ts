@@ -117,7 +117,7 @@ usage: xft-component [--config FILE] [--NAME VALUE]...
 Each option comes from, first to last: its flag (--NAME VALUE or --NAME=VALUE), its environment
 variable, the JSON object in --config FILE (keys are the NAMEs), its default.
 
-${OPTIONS.map((o) => `  --${o.name.padEnd(26)}${o.env.padEnd(31)}default: ${defaultText(o)}\n      ${o.meaning}`).join("\n")}
+${OPTIONS.map((o) => `  --${(o.name + " ").padEnd(26)}${(o.env + " ").padEnd(31)}default: ${defaultText(o)}\n      ${o.meaning}`).join("\n")}
   --config FILE               a JSON file of options, e.g. {"jid": "files.example.org", "max-file-size": "1GiB"}
   --help                      this text
 
