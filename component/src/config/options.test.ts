@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadConfig, OPTIONS, type LoadResult } from "./options.js";
+import { defaultText, loadConfig, OPTIONS, type LoadResult } from "./options.js";
 import { parseDomainList, parseService, parseSize } from "./units.js";
 
 const REQUIRED = { XFT_COMPONENT_JID: "files.example.org", XFT_COMPONENT_SECRET: "s" };
@@ -17,10 +17,16 @@ describe("xft-component options", () => {
     const c = config(loadConfig([], REQUIRED, noFile));
     assert.deepEqual(c, {
       jid: "files.example.org", secret: "s", service: "xmpp://127.0.0.1:5347", db: "xft-component.sqlite",
-      maxFileSize: 4 * 2 ** 30, senderQuota: 10 * 2 ** 30, recipientQuota: 10 * 2 ** 30, allowedSenderDomains: undefined,
+      maxFileSize: 4 * 2 ** 30, senderQuota: 10 * 2 ** 30, recipientQuota: 10 * 2 ** 30, allowedSenderDomains: ["example.org"],
+      senderMaxFiles: 100, senderMaxRecipientsPerHour: 20, fileCostFloor: 64 * 1024, storeQuota: 50 * 2 ** 30, minFreeDisk: 2 ** 30, reservationIdleSeconds: 300,
       expireDays: 7, abandonHours: 24, receiptDays: 30, housekeepingCron: "*/15 * * * *", deliveryConfirmSeconds: 30, resubscribeMinSeconds: 5, resubscribeMaxSeconds: 900,
     });
-    assert.deepEqual(OPTIONS.filter((o) => o.default === undefined).map((o) => o.name), ["jid", "secret"]);
+    assert.deepEqual(OPTIONS.filter((o) => o.default === undefined && !o.derived).map((o) => o.name), ["jid", "secret"]);
+  });
+
+  it("allowed senders: the --jid's parent domain unless given; * (and only *) opens it to anyone", () => {
+    assert.deepEqual(config(loadConfig([], { ...REQUIRED, XFT_COMPONENT_JID: "files.chat.example.net" }, noFile)).allowedSenderDomains, ["chat.example.net"]);
+    assert.equal(config(loadConfig(["--allowed-sender-domains", "*"], REQUIRED, noFile)).allowedSenderDomains, undefined);
   });
 
   it("precedence: flag, then environment, then config file, then default", () => {
@@ -77,7 +83,7 @@ describe("xft-component options", () => {
       assert.ok(row, `README row for --${o.name}`);
       const cells = row.split("|").map((c) => c.trim());
       assert.equal(cells[2], `\`${o.env}\``, row);
-      assert.equal(cells[3], o.default === undefined ? "(required)" : `\`${o.default}\``, row);
+      assert.equal(cells[3], o.default === undefined ? defaultText(o) : `\`${o.default}\``, row);
     }
   });
 });

@@ -20,8 +20,14 @@ export interface ComponentConfig {
   maxFileSize: number;
   senderQuota: number;
   recipientQuota: number;
-  /** undefined: any domain */
+  /** undefined: any domain (only by an explicit "*"); default: the parent domain of jid */
   allowedSenderDomains?: string[];
+  senderMaxFiles: number;
+  senderMaxRecipientsPerHour: number;
+  fileCostFloor: number;
+  storeQuota: number;
+  minFreeDisk: number;
+  reservationIdleSeconds: number;
   expireDays: number;
   abandonHours: number;
   receiptDays: number;
@@ -37,13 +43,26 @@ export interface OptionSpec {
   /** the flag without "--", also the key in a config file */
   name: string;
   env: string;
-  /** as an operator would type it; undefined: required */
+  /** as an operator would type it; undefined: required (unless derived) */
   default?: string;
+  /** a default computed from the other options, and how --help says it */
+  derived?: { text: string; from(config: Partial<ComponentConfig>): unknown };
   meaning: string;
   parse(raw: string): unknown;
 }
 
-const sizeText = (bytes: number) => (bytes % GiB === 0 ? `${bytes / GiB}GiB` : String(bytes));
+const sizeText = (bytes: number) =>
+  bytes % GiB === 0 ? `${bytes / GiB}GiB` : bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20}MiB` : bytes % 1024 === 0 ? `${bytes / 1024}KiB` : String(bytes);
+const L = STORE_DEFAULTS.limits;
+
+/** files.example.org -> example.org: the domain whose server the component is part of. */
+export function parentDomain(jid: string): string {
+  const dot = jid.indexOf(".");
+  return dot === -1 ? jid : jid.slice(dot + 1);
+}
+
+/** What --help and the README show as an option's default. */
+export const defaultText = (o: OptionSpec) => o.default ?? o.derived?.text ?? "(required)";
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: "jid", name: "jid", env: "XFT_COMPONENT_JID", meaning: "the component's domain, as in the server's Component entry (files.example.org)", parse: parseDomain },
@@ -63,9 +82,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   { key: "maxFileSize", name: "max-file-size", env: "XFT_MAX_FILE_SIZE", default: sizeText(STORE_DEFAULTS.limits.maxFileSize), meaning: "largest file accepted (binary units: K, MiB, G...)", parse: (r) => parseSize(r) },
-  { key: "senderQuota", name: "sender-quota", env: "XFT_SENDER_QUOTA", default: sizeText(STORE_DEFAULTS.limits.senderQuotaBytes), meaning: "bytes one sender may have waiting (declared sizes of undelivered files)", parse: (r) => parseSize(r) },
+  { key: "senderQuota", name: "sender-quota", env: "XFT_SENDER_QUOTA", default: sizeText(STORE_DEFAULTS.limits.senderQuotaBytes), meaning: "bytes one sender may have waiting (declared sizes of undelivered files, each at least file-cost-floor)", parse: (r) => parseSize(r) },
   { key: "recipientQuota", name: "recipient-quota", env: "XFT_RECIPIENT_QUOTA", default: sizeText(STORE_DEFAULTS.limits.recipientQuotaBytes), meaning: "bytes that may wait for one recipient", parse: (r) => parseSize(r) },
-  { key: "allowedSenderDomains", name: "allowed-sender-domains", env: "XFT_ALLOWED_SENDER_DOMAINS", default: "*", meaning: "domains whose users may leave files: * or a comma-separated list", parse: parseDomainList },
+  {
+    key: "allowedSenderDomains", name: "allowed-sender-domains", env: "XFT_ALLOWED_SENDER_DOMAINS",
+    derived: { text: "(the --jid's parent domain)", from: (c) => (c.jid ? [parentDomain(c.jid)] : undefined) },
+    meaning: "domains whose users may leave files: a comma-separated list, or * for anyone (an open relay for strangers' files and notices: only behind other controls)", parse: parseDomainList,
+  },
+  { key: "senderMaxFiles", name: "sender-max-files", env: "XFT_SENDER_MAX_FILES", default: String(L.maxFilesPerSender), meaning: "files one sender may have waiting (uploads included)", parse: (r) => parseInteger(r, 1, 1_000_000) },
+  { key: "senderMaxRecipientsPerHour", name: "sender-max-recipients-per-hour", env: "XFT_SENDER_MAX_RECIPIENTS_PER_HOUR", default: String(L.maxNewRecipientsPerHour), meaning: "recipients a sender may leave a first file for in any hour (each store notice and subscription goes to one)", parse: (r) => parseInteger(r, 1, 1_000_000) },
+  { key: "fileCostFloor", name: "file-cost-floor", env: "XFT_FILE_COST_FLOOR", default: sizeText(L.fileCostFloorBytes), meaning: "every file counts at least this much in the quotas (a 0-byte file is not free)", parse: (r) => parseSize(r, 0, GiB) },
+  { key: "storeQuota", name: "store-quota", env: "XFT_STORE_QUOTA", default: sizeText(L.storeQuotaBytes), meaning: "bytes all senders together may have waiting", parse: (r) => parseSize(r) },
+  { key: "minFreeDisk", name: "min-free-disk", env: "XFT_MIN_FREE_DISK", default: sizeText(L.minFreeDiskBytes), meaning: "free space the store leaves on its disk: offers (counting live reservations) and writes that would go below it are refused; 0: not checked", parse: (r) => parseSize(r) },
+  { key: "reservationIdleSeconds", name: "reservation-idle-seconds", env: "XFT_RESERVATION_IDLE_SECONDS", default: "300", meaning: "an upload with no data for this many seconds is ended and removed, its reservation freed", parse: (r) => parseInteger(r, 1, 86400) },
   { key: "expireDays", name: "expire-days", env: "XFT_EXPIRE_DAYS", default: String(STORE_DEFAULTS.expireAfterMs / DAY_MS), meaning: "an undelivered file is deleted this many days after its upload began", parse: (r) => parseInteger(r, 1, 3650) },
   { key: "abandonHours", name: "abandon-hours", env: "XFT_ABANDON_HOURS", default: String(HOUSEKEEPING_DEFAULTS.abandonAfterMs / 3600_000), meaning: "an unfinished upload with no data for this many hours is deleted", parse: (r) => parseInteger(r, 1, 24 * 3650) },
   { key: "deliveryConfirmSeconds", name: "delivery-confirm-timeout", env: "XFT_DELIVERY_CONFIRM_TIMEOUT", default: "30", meaning: "seconds a recipient's device has to accept a delivery before the next device online (or the next login) gets it", parse: (r) => parseInteger(r, 1, 86400) },
@@ -88,7 +117,7 @@ usage: xft-component [--config FILE] [--NAME VALUE]...
 Each option comes from, first to last: its flag (--NAME VALUE or --NAME=VALUE), its environment
 variable, the JSON object in --config FILE (keys are the NAMEs), its default.
 
-${OPTIONS.map((o) => `  --${o.name.padEnd(26)}${o.env.padEnd(31)}default: ${o.default ?? "(required)"}\n      ${o.meaning}`).join("\n")}
+${OPTIONS.map((o) => `  --${(o.name + " ").padEnd(26)}${(o.env + " ").padEnd(31)}default: ${defaultText(o)}\n      ${o.meaning}`).join("\n")}
   --config FILE               a JSON file of options, e.g. {"jid": "files.example.org", "max-file-size": "1GiB"}
   --help                      this text
 
@@ -134,6 +163,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
       : envValue !== undefined ? [envValue, o.env]
       : fromFile[o.name] !== undefined ? [fromFile[o.name], `"${o.name}" in ${configFile}`]
       : [o.default, "default"];
+    if (raw === undefined && o.derived) continue; // after the loop, from the others
     if (raw === undefined) {
       problems.push(`--${o.name} (or ${o.env}) is required: ${o.meaning}`);
       continue;
@@ -144,6 +174,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
       if (!(err instanceof OptionValueError)) throw err;
       problems.push(`--${o.name}${source === `--${o.name}` ? "" : ` (from ${source})`} ${err.message}`);
     }
+  }
+  for (const o of OPTIONS) {
+    if (o.derived && !(o.key in config) && config.jid !== undefined) config[o.key] = o.derived.from(config as Partial<ComponentConfig>);
   }
   return problems.length ? { kind: "invalid", problems } : { kind: "config", config: config as unknown as ComponentConfig };
 }

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { OPTIONS } from "@xft/component/config/options.js";
+import { defaultText, OPTIONS } from "@xft/component/config/options.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { execComponentBin, runComponentBin } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
@@ -25,7 +25,7 @@ describe("xft-component command line", function () {
       const line = stdout.split("\n").find((l) => l.trimStart().startsWith(`--${o.name} `));
       assert.ok(line, `--${o.name} in --help`);
       assert.ok(line.includes(o.env), `${o.env} on the line of --${o.name}`);
-      assert.ok(line.includes(`default: ${o.default ?? "(required)"}`), `default of --${o.name}: ${line}`);
+      assert.ok(line.includes(`default: ${defaultText(o)}`), `default of --${o.name}: ${line}`);
     }
     assert.match(stdout, /--config FILE/);
   });
