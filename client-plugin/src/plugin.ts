@@ -8,8 +8,10 @@ import {
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { storeForwarder } from "./forward.js";
+import { decideOffer, type NewFilePolicy, type OfferFacts } from "./offer-decision.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "./prefs/preferences.js";
 import { answerProposals, createPeerResolver } from "./resolve-peer.js";
+import type { Contacts } from "./roster/roster.js";
 import { initialTrust, trustStep, vouchFor, type StoreTrust, type TrustEvent, type Vouch } from "./store-trust.js";
 
 export interface AutoTransferPluginOptions extends FileTransferOptions {
@@ -25,6 +27,11 @@ export interface AutoTransferPluginOptions extends FileTransferOptions {
   findComponent?: () => Promise<string | undefined>;
   /** ms a receiver pulls the rest of an interrupted download after its own reconnect; default 300 */
   pullDelay?: number;
+  /** the account's roster (roster/roster.ts, createContacts): who is a contact; without it nobody is */
+  contacts?: Contacts;
+  /** who may send new files that are taken without asking (offer-decision.ts); default "ask": each
+   *  new file is an `offer` event, declined when nobody listens */
+  acceptNewFrom?: NewFilePolicy;
 }
 
 export type PluginEvents = {
@@ -32,7 +39,8 @@ export type PluginEvents = {
   offer: [IncomingOffer];
   /** a decision is the user's (auto-receive off for a continuation, or a sender's prompt) */
   prompt: [{ kind: "continuation-offered" | "retry-send"; peer: string; name?: string; offset: number; reason: string }];
-  /** a continuation, or a file from our own store or a vouched one, taken without asking (auto-receive) */
+  /** taken without asking (offer-decision.ts): a continuation or a contact's file from a trusted
+   *  store (auto-receive), or a new file from a sender the acceptNewFrom policy names */
   "auto-accepted": [IncomingOffer];
   /** a presence subscription request the plugin did not approve itself (not our store, nobody
    *  vouched for it yet): the application answers it (RFC 6121 §3.1.3). If a sender's vouch for
@@ -52,7 +60,9 @@ const LOCATE_ATTEMPT_MS = 3000;
 const offlineNetwork: RecoveryNetwork = { isOnline: () => true, reconnect: () => Promise.reject(new Error("no reconnecting connection")) };
 
 export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOptions = {}) {
-  const { preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, network, downloadDir, findComponent, pullDelay = 300, ...ftOptions } = options;
+  const {
+    preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, network, downloadDir, findComponent, pullDelay = 300, contacts, acceptNewFrom = "ask", ...ftOptions
+  } = options;
   // with a reconnecting connection a drop is not an interruption yet: the stream may resume
   const ft = fileTransfer(port, { keepOnDisconnect: Boolean(network), ...ftOptions });
   const events = new EventEmitter<PluginEvents>();
@@ -103,37 +113,42 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     events.emit("vouched", { ...vouch, voucher: from });
   });
 
+  // Every offer is decided once, by decideOffer (offer-decision.ts): taken, asked about (the
+  // `offer` event, with a prompt first for a continuation), or declined with a Jingle <decline/>.
   ft.on("offer", (offer) => void routeOffer(offer));
   async function routeOffer(offer: IncomingOffer): Promise<void> {
+    const facts = await offerFacts(offer);
+    const decision = decideOffer(facts, {
+      autoReceive: preferences.autoReceive, canStore: downloadDir !== undefined, canAsk: events.listenerCount("offer") > 0,
+      isContact: (jid) => contacts?.isContact(jid) ?? false, newFiles: acceptNewFrom,
+    });
+    if (decision.action === "auto-accept") {
+      events.emit("auto-accepted", offer);
+      // a part kept from the sender's own (interrupted) transfer is continued after the checkpoints check it
+      await offer.accept(downloadDir!, decision.alsoFrom ? { alsoFrom: decision.alsoFrom } : undefined).catch(() => undefined);
+      return;
+    }
+    if (decision.continuation) {
+      events.emit("prompt", {
+        kind: "continuation-offered", peer: offer.from, name: offer.file.name, offset: facts.held,
+        reason: `${offer.from} offers the rest of ${offer.file.name} from byte ${facts.held}; auto-receive is off`,
+      });
+    }
+    if (decision.action === "ask") events.emit("offer", offer);
+    else offer.decline(decision.reason);
+  }
+
+  /** What decideOffer needs to know of an offer; the roster is read once it was fetched. */
+  async function offerFacts(offer: IncomingOffer): Promise<OfferFacts> {
+    await contacts?.ready;
     const named = (() => { try { return parseSender(offer.file); } catch { return undefined; } })();
     // Who left the file, as far as we believe the store: our own store for any file; another
     // store only for a file its voucher said it left there, and then <sender/> is that voucher.
-    const leftBy = (await isOwnStore(offer.from))
-      ? { by: named }
-      : vouchFor(trust, { from: offer.from, sender: named, sha256: sha256Of(offer.file.hashes), size: offer.file.size }) && { by: named };
-    if (preferences.autoReceive && downloadDir && leftBy) {
-      // a file a store kept for us: taken like a continuation, at the bytes we hold of it
-      events.emit("auto-accepted", offer);
-      // a part of it we kept from that sender's own (interrupted) transfer is continued, after
-      // the checkpoints check it
-      await offer.accept(downloadDir, { alsoFrom: leftBy.by }).catch(() => undefined);
-      return;
-    }
+    const trustedStore = (await isOwnStore(offer.from)) ||
+      vouchFor(trust, { from: offer.from, sender: named, sha256: sha256Of(offer.file.hashes), size: offer.file.size }) !== undefined;
+    // only an offer that says it continues is looked up on disk: a flood of new offers reads nothing
     const held = offer.continues && downloadDir ? await offer.heldIn(downloadDir).catch(() => 0) : 0;
-    if (offer.continues && held > 0) {
-      if (preferences.autoReceive && downloadDir) {
-        // step 204-205: a continuation of a file we hold part of, taken without asking
-        events.emit("auto-accepted", offer);
-        await offer.accept(downloadDir).catch(() => undefined);
-        return;
-      }
-      events.emit("prompt", {
-        kind: "continuation-offered", peer: offer.from, name: offer.file.name, offset: held,
-        reason: `${offer.from} offers the rest of ${offer.file.name} from byte ${held}; auto-receive is off`,
-      });
-    }
-    if (events.listenerCount("offer") > 0) events.emit("offer", offer);
-    else offer.decline("not accepting files");
+    return { from: offer.from, continues: offer.continues !== undefined, held, storeDelivery: trustedStore ? { sender: named } : undefined };
   }
 
   // The receiver may recover first: after its own reconnect (a new session, so the stream did

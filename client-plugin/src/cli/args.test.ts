@@ -114,6 +114,40 @@ describe("xft arguments", () => {
     });
   });
 
+  describe("receive: who may send new files (issue 12 item 8)", () => {
+    const senders = (...argv: string[]) => {
+      const cmd = parse("receive", "--dir", "d", ...argv);
+      assert.ok(cmd.command === "receive");
+      return cmd.senders;
+    };
+
+    it("default: the roster's contacts", () => {
+      assert.deepEqual(senders(), { from: "contacts" });
+    });
+
+    it("--from JID, repeatable, separate or with =, lower-cased: narrows the contacts to those", () => {
+      assert.deepEqual(senders("--from", "Alice@Example.org", "--from=carol@example.org"), { from: "contacts", only: ["alice@example.org", "carol@example.org"] });
+    });
+
+    it("--accept-from-anyone opens it; with --from it names the senders", () => {
+      assert.deepEqual(senders("--accept-from-anyone"), { from: "anyone" });
+      assert.deepEqual(senders("--accept-from-anyone", "--from", "m@evil.example"), { from: "anyone", only: ["m@evil.example"] });
+    });
+
+    it("refuses a --from without a bare JID, a value for --accept-from-anyone, and both on other commands", () => {
+      for (const bad of [[], ["alice"], ["alice@example.org/phone"], ["@example.org"], ["a b@example.org"]]) {
+        usage(["receive", "--dir", "d", "--from", ...bad], /^--from needs a bare JID like alice@example\.org$/);
+      }
+      usage(["receive", "--dir", "d", "--accept-from-anyone=yes"], /^--accept-from-anyone takes no value$/);
+      usage(["send", "bob@example.org", "f", "--from", "alice@example.org"], /^--from and --accept-from-anyone are receive options$/);
+      usage(["prefs", "get", "--accept-from-anyone"], /^--from and --accept-from-anyone are receive options$/);
+    });
+
+    it("HELP names both flags", () => {
+      assert.ok(HELP.includes("--from JID") && HELP.includes("--accept-from-anyone"));
+    });
+  });
+
   describe("unchanged contract", () => {
     it("send / receive / help as before", () => {
       const send = parse("send", "bob@example.org", "file.bin");

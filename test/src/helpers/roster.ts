@@ -2,7 +2,7 @@
 // way, each approved (RFC 6121 §3.1), then waits until both servers' rosters say "both".
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { NS_ROSTER, parseRosterItems, makeRosterGet } from "@xft/client-plugin/roster/items.js";
-import type { Account } from "@xft/client-plugin/account.js";
+import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { sleep } from "./wait.js";
 
 const bareOf = (jid: string) => jid.split("/")[0].toLowerCase();
@@ -21,10 +21,25 @@ export async function befriend(a: Account, b: Account, timeoutMs = 20_000): Prom
   // the approvals, sent after the requests reached the server (they are stored as pending)
   for (const [from, to] of [[b, ja], [a, jb]] as const) await from.port.send(xml("presence", { to, type: "subscribed" }));
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let round = 1; ; round++) {
     const [sa, sb] = await Promise.all([subscriptionOf(a, jb), subscriptionOf(b, ja)]);
     if (sa === "both" && sb === "both") return;
     if (Date.now() > deadline) throw new Error(`befriend ${ja} <-> ${jb}: rosters say ${sa} / ${sb} after ${timeoutMs} ms`);
+    // An approval that overtook the request it answers is not recorded on the approver's roster
+    // (seen with ejabberd 23.01: "both" on one side, "to" on the other): approve again, which a
+    // server ignores once the subscription exists (RFC 6121 §3.1.4).
+    if (round % 10 === 0) for (const [from, to] of [[b, ja], [a, jb]] as const) await from.port.send(xml("presence", { to, type: "subscribed" }));
     await sleep(50);
+  }
+}
+
+/** The same for two users given by their `xft` environments (accountEnv): each logs in for it, then out. */
+export async function befriendUsers(a: Record<string, string>, b: Record<string, string>, timeoutMs = 20_000): Promise<void> {
+  const login = (env: Record<string, string>) => openAccount({ jid: env.XFT_JID, password: env.XFT_PASSWORD, service: env.XFT_SERVICE, reconnect: false });
+  const [ua, ub] = await Promise.all([login(a), login(b)]);
+  try {
+    await befriend(ua, ub, timeoutMs);
+  } finally {
+    await Promise.all([ua.close(), ub.close()]);
   }
 }
