@@ -165,4 +165,28 @@ describe("xft arguments", () => {
       }
     });
   });
+
+  describe("the password", () => {
+    const JID = { XFT_JID: "alice@example.org" };
+    const passwordOf = (argv: string[], e: NodeJS.ProcessEnv, interactive = false) => {
+      const cmd = parseArgs(["prefs", "get", ...argv], e, interactive);
+      assert.ok(cmd.command === "prefs");
+      return cmd.password;
+    };
+    it("--password-file and XFT_PASSWORD_FILE name a file, read later", () => {
+      assert.deepEqual(passwordOf(["--password-file", "/p"], JID), { kind: "file", path: "/p", from: "--password-file" });
+      assert.deepEqual(passwordOf([], { ...JID, XFT_PASSWORD_FILE: "/q" }), { kind: "file", path: "/q", from: "XFT_PASSWORD_FILE" });
+    });
+    it("XFT_PASSWORD as before, --password with a warning", () => {
+      assert.deepEqual(passwordOf([], env), { kind: "value", value: "pw", from: "XFT_PASSWORD" });
+      const flag = passwordOf(["--password=x"], JID);
+      assert.ok(flag.kind === "value" && flag.value === "x");
+      assert.match(flag.warning ?? "", /visible to every local user/);
+    });
+    it("none: asked at a terminal, else a usage error listing the ways", () => {
+      assert.deepEqual(passwordOf([], JID, true), { kind: "prompt" });
+      assert.throws(() => parseArgs(["prefs", "get"], JID), /password is required: --password-file FILE, XFT_PASSWORD_FILE, XFT_PASSWORD/);
+      assert.throws(() => parseArgs(["prefs", "get", "--password", "a", "--password-file", "/p"], JID), /both given/);
+    });
+  });
 });

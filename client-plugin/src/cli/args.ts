@@ -1,5 +1,6 @@
 // Command-line parsing for `xft`: a small, strict parser (unknown flags are usage errors, exit 2).
 import type { NewFilePolicy } from "../offer-decision.js";
+import { decideSecretSource, type SecretSource } from "@xft/protocol/secrets/source.js";
 import { parseAssignment, parsePreferenceValue, PreferenceError, type PreferenceKey, type Preferences } from "../prefs/preferences.js";
 
 export class UsageError extends Error {
@@ -11,7 +12,8 @@ export class UsageError extends Error {
 
 export interface CommonOptions {
   jid: string;
-  password: string;
+  /** where the password comes from; main() reads the file or asks at the terminal */
+  password: PasswordSource;
   service?: string;
   json: boolean;
   blockSize?: number;
@@ -25,6 +27,9 @@ export interface OverrideOptions {
   overrides: Partial<Preferences>;
 }
 
+/** the password itself (from --password or XFT_PASSWORD), a file to read, or a terminal prompt */
+export type PasswordSource = Extract<SecretSource, { kind: "value" | "file" | "prompt" }>;
+
 export type Command =
   /** send, or resume (a re-offer marked as continuing an earlier transfer: `continues`) */
   | ({ command: "send"; to: string; file: string; continues?: string } & CommonOptions & OverrideOptions)
@@ -36,7 +41,7 @@ export type Command =
   | ({ command: "prefs"; action: "set"; assignments: Partial<Preferences> } & CommonOptions)
   | { command: "help" };
 
-const VALUE_FLAGS = new Set(["--jid", "--password", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid"]);
+const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid"]);
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
 
 // Preference overrides: --NAME / --no-NAME for the booleans, --NAME VALUE for the others. The
@@ -87,7 +92,8 @@ function takeSenderFlags(argv: string[]): { argv: string[]; only: string[]; anyo
   return { argv: rest, only, anyone };
 }
 
-export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.env): Command {
+/** `interactive`: stdin is a terminal, where a password given no other way is asked for. */
+export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.env, interactive = false): Command {
   const { argv, ...senderFlags } = takeSenderFlags(allArgs);
   const positional: string[] = [];
   const flags = new Map<string, string>();
@@ -119,9 +125,15 @@ export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.en
   if (command !== "receive" && (senderFlags.only.length || senderFlags.anyone)) throw new UsageError("--from and --accept-from-anyone are receive options");
 
   const jid = flags.get("--jid") ?? env.XFT_JID;
-  const password = flags.get("--password") ?? env.XFT_PASSWORD;
   if (!jid || !jid.includes("@")) throw new UsageError("--jid (or XFT_JID) must be an account like alice@example.org");
-  if (password === undefined) throw new UsageError("--password (or XFT_PASSWORD) is required");
+  const password = decideSecretSource({
+    what: "password", interactive,
+    flag: { name: "--password", value: flags.get("--password") },
+    fileFlag: { name: "--password-file", value: flags.get("--password-file") },
+    env: { name: "XFT_PASSWORD", value: env.XFT_PASSWORD },
+    envFile: { name: "XFT_PASSWORD_FILE", value: env.XFT_PASSWORD_FILE },
+  });
+  if (password.kind === "missing" || password.kind === "conflict") throw new UsageError(password.problem);
   const service = flags.get("--service") ?? env.XFT_SERVICE;
   if (service !== undefined && !/^xmpp:\/\/[^/:]+(:\d+)?\/?$/.test(service)) throw new UsageError("--service must look like xmpp://host:port");
   const common: CommonOptions = {
@@ -195,7 +207,9 @@ export const HELP = `xft: self-recovering XMPP file transfer (Jingle File Transf
 
 Options (also from the environment):
   --jid JID            account (XFT_JID)
-  --password PW        password (XFT_PASSWORD)
+  --password-file F    read the password from file F, one trailing newline stripped (XFT_PASSWORD_FILE)
+  --password PW        the password itself: visible to every local user in ps, so a warning;
+                       prefer the file or XFT_PASSWORD. None of them: asked at the terminal
   --service URI        xmpp://host:port, default: the JID's domain, port 5222 (XFT_SERVICE)
   --json               one JSON object per event on stdout (prefs: one object)
   --block-size N       largest IBB block in bytes (1..32767, default 32766)

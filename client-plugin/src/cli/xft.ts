@@ -12,7 +12,9 @@ import {
 import { preferencesStore } from "../prefs/store.js";
 import { createContacts } from "../roster/roster.js";
 import { discoverComponent } from "../xep0030/discover-component.js";
-import { HELP, parseArgs, UsageError, type Command } from "./args.js";
+import { readSecretFile, SecretFileError } from "@xft/protocol/secrets/file.js";
+import { PromptCancelled, promptSecret } from "@xft/protocol/secrets/prompt.js";
+import { HELP, parseArgs, UsageError, type Command, type PasswordSource } from "./args.js";
 import { createRenderer, type CliEvent } from "./render.js";
 
 const EXIT = { ok: 0, failed: 1, usage: 2, connect: 3 } as const;
@@ -154,14 +156,30 @@ async function receive(cmd: Extract<Command, { command: "receive" }>, account: A
   });
 }
 
+/** The password from where parseArgs said (the reasons: secrets/source.ts); bad files are usage errors. */
+async function readPassword(source: PasswordSource, jid: string): Promise<string> {
+  try {
+    if (source.kind === "prompt") return await promptSecret(`xft: password for ${jid}: `);
+    const { value, warning } = source.kind === "file" ? readSecretFile(source.path, source.from) : source;
+    if (warning) warn(warning);
+    return value;
+  } catch (err) {
+    if (err instanceof SecretFileError) throw new UsageError(err.message);
+    if (err instanceof PromptCancelled) throw new UsageError("no password given");
+    throw err;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let cmd: Command;
+  let password = "";
   try {
-    cmd = parseArgs(argv);
+    cmd = parseArgs(argv, process.env, Boolean(process.stdin.isTTY));
     if (cmd.command === "send") {
       const st = await stat(cmd.file).catch(() => undefined);
       if (!st?.isFile()) throw new UsageError(`${cmd.file}: no such file`);
     }
+    if (cmd.command !== "help") password = await readPassword(cmd.password, cmd.jid);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`xft: ${err.message}\n`);
@@ -176,7 +194,7 @@ export async function main(argv: string[]): Promise<number> {
   const render = createRenderer({ json: cmd.json, tty: Boolean(process.stdout.isTTY) });
   let account: Account;
   try {
-    account = await openAccount({ jid: cmd.jid, password: cmd.password, service: cmd.service });
+    account = await openAccount({ jid: cmd.jid, password, service: cmd.service });
   } catch (err: any) {
     process.stderr.write(`xft: cannot log in as ${cmd.jid}: ${err?.message ?? err}\n`);
     return EXIT.connect;

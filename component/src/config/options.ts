@@ -7,6 +7,7 @@ import { DEFAULT_HOUSEKEEPING_CRON } from "../housekeeping/schedule.js";
 import { HOUSEKEEPING_DEFAULTS } from "../housekeeping/jobs.js";
 import { OptionValueError, parseDomain, parseDomainList, parseInteger, parseService, parseSize } from "./units.js";
 import { DAY_MS } from "../time.js";
+import { parseSecret, resolveSecret, type SecretIo } from "./secret.js";
 
 const GiB = 2 ** 30;
 
@@ -39,7 +40,8 @@ export interface ComponentConfig {
 }
 
 export interface OptionSpec {
-  key: keyof ComponentConfig;
+  /** secretFile: only a way to give `secret` (resolveSecret), not a config field */
+  key: keyof ComponentConfig | "secretFile";
   /** the flag without "--", also the key in a config file */
   name: string;
   env: string;
@@ -47,6 +49,8 @@ export interface OptionSpec {
   default?: string;
   /** a default computed from the other options, and how --help says it */
   derived?: { text: string; from(config: Partial<ComponentConfig>): unknown };
+  /** how --help and the README show the default of an option that has none and is not required */
+  shownAs?: string;
   meaning: string;
   parse(raw: string): unknown;
 }
@@ -62,16 +66,19 @@ export function parentDomain(jid: string): string {
 }
 
 /** What --help and the README show as an option's default. */
-export const defaultText = (o: OptionSpec) => o.default ?? o.derived?.text ?? "(required)";
+export const defaultText = (o: OptionSpec) => o.default ?? o.derived?.text ?? o.shownAs ?? "(required)";
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: "jid", name: "jid", env: "XFT_COMPONENT_JID", meaning: "the component's domain, as in the server's Component entry (files.example.org)", parse: parseDomain },
   {
-    key: "secret", name: "secret", env: "XFT_COMPONENT_SECRET", meaning: "the shared secret of that entry (XEP-0114 handshake)",
-    parse: (raw) => {
-      if (raw === "") throw new OptionValueError("must not be empty");
-      return raw;
-    },
+    key: "secret", name: "secret", env: "XFT_COMPONENT_SECRET",
+    meaning: "the shared secret of that entry (XEP-0114 handshake); as a flag it is visible in ps (a warning): prefer --secret-file or the environment; none given and stdin a terminal: asked there",
+    parse: parseSecret,
+  },
+  {
+    key: "secretFile", name: "secret-file", env: "XFT_COMPONENT_SECRET_FILE", shownAs: "none",
+    meaning: "a file holding the secret (one trailing newline stripped; a warning if others may read it), e.g. a docker secret",
+    parse: (raw) => raw,
   },
   { key: "service", name: "service", env: "XFT_COMPONENT_SERVICE", default: "xmpp://127.0.0.1:5347", meaning: "the server's component listener", parse: parseService },
   {
@@ -124,13 +131,20 @@ ${OPTIONS.map((o) => `  --${(o.name + " ").padEnd(26)}${(o.env + " ").padEnd(31)
 Exit codes: 0 stopped by SIGTERM/SIGINT; 1 the store could not be opened; 2 bad options.
 `;
 
-export type LoadResult = { kind: "help" } | { kind: "config"; config: ComponentConfig } | { kind: "invalid"; problems: string[] };
+/** The default as --help and the README show it. */
+
+export type LoadResult =
+  | { kind: "help" }
+  | { kind: "config"; config: ComponentConfig; warnings: string[] }
+  | { kind: "invalid"; problems: string[] }
+  /** all is well but no secret was given and stdin is a terminal: ask, then load again with `prompted` */
+  | { kind: "ask-secret" };
 
 /** Reads a file as text; the CLI passes fs.readFileSync, tests a stub. */
 export type ReadText = (path: string) => string;
 
 /** Flags, environment and config file into a checked config, or every problem found (one line each). */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, readText: ReadText): LoadResult {
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, readText: ReadText, io: SecretIo = {}): LoadResult {
   const problems: string[] = [];
   const flags = new Map<string, string>();
   let configFile: string | undefined;
@@ -157,6 +171,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
   const fromFile = configFile === undefined ? {} : readConfigFile(configFile, readText, problems);
   const config: Record<string, unknown> = {};
   for (const o of OPTIONS) {
+    if (o.key === "secret" || o.key === "secretFile") continue; // resolveSecret, below
     const envValue = env[o.env] === "" ? undefined : env[o.env];
     const [raw, source] =
       flags.has(o.name) ? [flags.get(o.name), `--${o.name}`]
@@ -176,9 +191,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
     }
   }
   for (const o of OPTIONS) {
-    if (o.derived && !(o.key in config) && config.jid !== undefined) config[o.key] = o.derived.from(config as Partial<ComponentConfig>);
+    if (o.derived && !(o.key in config) && config.jid !== undefined) (config as any)[o.key] = o.derived.from(config as Partial<ComponentConfig>);
   }
-  return problems.length ? { kind: "invalid", problems } : { kind: "config", config: config as unknown as ComponentConfig };
+  const warnings: string[] = [];
+  const secret = resolveSecret({ flags, env, fromFile, configFile, readText, io, problems, warnings });
+  if (secret === "ask") return problems.length ? { kind: "invalid", problems } : { kind: "ask-secret" };
+  config.secret = secret;
+  return problems.length ? { kind: "invalid", problems } : { kind: "config", config: config as unknown as ComponentConfig, warnings };
 }
 
 // JSON values may be strings or numbers (lists as arrays too); they go through the same parsers.
