@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decideOffer, type OfferContext, type OfferFacts } from "./offer-decision.js";
+import { decideOffer, mayLearnWeAreOnline, type OfferContext, type OfferFacts } from "./offer-decision.js";
 
 const contacts = new Set(["alice@example.org", "carol@example.org"]);
 const ctx = (over: Partial<OfferContext> = {}): OfferContext => ({
@@ -108,5 +108,17 @@ describe("decideOffer (issue 12 items 5, 8)", () => {
       assert.equal(decideOffer(direct("alice@example.org/x"), ctx({ newFiles: CLI, canStore: false })).action, "ask");
       assert.equal(decideOffer(direct("alice@example.org/x"), ctx({ newFiles: CLI, canStore: false, canAsk: false })).action, "decline");
     });
+  });
+});
+
+describe("mayLearnWeAreOnline (XEP-0353 answers, issue 12 item 10)", () => {
+  const sees = (jid: string) => jid.startsWith("alice@");
+  it("those who see our presence, always; strangers only when new files are open to anyone, narrowed by only", () => {
+    assert.equal(mayLearnWeAreOnline("ask", "alice@x/r", sees), true);
+    assert.equal(mayLearnWeAreOnline("ask", "mallory@x/r", sees), false);
+    assert.equal(mayLearnWeAreOnline({ from: "contacts" }, "mallory@x/r", sees), false);
+    assert.equal(mayLearnWeAreOnline({ from: "anyone" }, "mallory@x/r", sees), true);
+    assert.equal(mayLearnWeAreOnline({ from: "anyone", only: ["carol@x"] }, "mallory@x/r", sees), false);
+    assert.equal(mayLearnWeAreOnline({ from: "anyone", only: ["mallory@x"] }, "Mallory@X/r", sees), true);
   });
 });

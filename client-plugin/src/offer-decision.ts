@@ -88,3 +88,15 @@ export function decideOffer(offer: OfferFacts, ctx: OfferContext): OfferDecision
   if (!ctx.canStore) return askOrDecline(ctx, "no download directory", "not accepting files");
   return { action: "auto-accept", reason: ctx.newFiles.from === "contacts" ? `a new file from ${who} (a contact)` : `a new file from ${who ?? "a store"}` };
 }
+
+/**
+ * Whom a device may tell that it is online by answering a XEP-0353 proposal (issue 12 item 10):
+ * those who see our presence anyway, and, when the user opened new files to anyone
+ * (`--accept-from-anyone`), whoever that policy lets send (narrowed by `only`).
+ */
+export function mayLearnWeAreOnline(policy: NewFilePolicy, jid: string, seesOurPresence: (jid: string) => boolean): boolean {
+  if (seesOurPresence(jid)) return true;
+  if (policy === "ask" || policy.from !== "anyone") return false;
+  const bare = jid.split("/")[0].toLowerCase();
+  return policy.only === undefined || policy.only.length === 0 || policy.only.includes(bare);
+}

@@ -8,7 +8,7 @@ import {
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { storeForwarder } from "./forward.js";
-import { decideOffer, type NewFilePolicy, type OfferFacts } from "./offer-decision.js";
+import { decideOffer, mayLearnWeAreOnline, type NewFilePolicy, type OfferFacts } from "./offer-decision.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "./prefs/preferences.js";
 import { answerProposals, createPeerResolver } from "./resolve-peer.js";
 import { createContacts, type Contacts } from "./roster/roster.js";
@@ -75,7 +75,9 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
   const ft = fileTransfer(port, { keepOnDisconnect: Boolean(network), ...ftOptions });
   const events = new EventEmitter<PluginEvents>();
   const resolvePeer = createPeerResolver(port);
-  answerProposals(port, acceptProposals ?? (() => events.listenerCount("offer") > 0 || preferences.autoReceive), contacts);
+  answerProposals(port, acceptProposals ?? (() => events.listenerCount("offer") > 0 || preferences.autoReceive), {
+    ready: contacts.ready, seesOurPresence: (jid) => mayLearnWeAreOnline(acceptNewFrom, jid, contacts.seesOurPresence),
+  });
 
   // ---- receiver: FIG. 2 ---------------------------------------------------------------------
   // The user's own store (the component preference, else disco on the user's server) asks to
