@@ -125,6 +125,8 @@ export function streamManagement(
   const sm = new SessionManager(entity, smOptions(options));
   // Prepended: the first listeners, before the middleware (and so before iqCaller) sees anything.
   entity.prependListener("element", (el: Element) => sm.received(el));
+  // a stanza the parser refused for a cap (transport.ts) was sent by the server all the same
+  entity.on("stanza-refused", (el: Element) => sm.received(el));
   entity.prependListener("send", (el: Element) => sm.sent(el));
   entity.prependListener("status", (status: Status) => sm.status(status));
   // §7: tell the server what we handled before we close the stream.

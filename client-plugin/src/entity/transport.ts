@@ -5,6 +5,7 @@ import { Client } from "@xmpp/client-core";
 import ConnectionTCP from "@xmpp/tcp/lib/Connection.js";
 import { noDelay } from "@xft/protocol/net/no-delay-socket.js";
 import { StreamParser, type StreamParserOptions } from "@xft/protocol/xml/stream-parser.js";
+import { refusalReply } from "@xft/protocol/xml/refusal.js";
 
 export function tcpTransport(parserOptions: StreamParserOptions = {}) {
   // Connection creates `new this.Parser()` without arguments on each stream (re)start.
@@ -39,6 +40,18 @@ export class XftClient extends Client {
     if (this.streamClosed) throw new Error("Connection is closing");
     if (data === STREAM_CLOSE) this.streamClosed = true;
     return super.write(data);
+  }
+
+  // A stanza over the parser's caps (a peer's, relayed by our server) is dropped and, if an IQ
+  // request, answered; the stream goes on, so one peer cannot disconnect us. "stanza-refused" on
+  // the entity lets stream management count it (stream-management.ts: the server counted it too).
+  _attachParser(parser: StreamParser): void {
+    (Client.prototype as unknown as { _attachParser(p: StreamParser): void })._attachParser.call(this, parser);
+    parser.on("stanza-refused", (shell, reason: string) => {
+      this.emit("stanza-refused", shell, reason);
+      const reply = refusalReply(shell, reason);
+      if (reply) this.send(reply).catch(() => {});
+    });
   }
 
   async open(options: { domain?: string; lang?: string }) {

@@ -7,6 +7,7 @@ import net from "node:net";
 import xmppComponent from "@xmpp/component";
 import { noDelay } from "@xft/protocol/net/no-delay-socket.js";
 import { StreamParser } from "@xft/protocol/xml/stream-parser.js";
+import { refusalReply } from "@xft/protocol/xml/refusal.js";
 import type { XmppComponent } from "./types.js";
 
 export interface ComponentOptions {
@@ -29,6 +30,13 @@ export function createComponent(options: ComponentOptions): XmppComponent {
   class Parser extends StreamParser {
     constructor() {
       super({ maxElementSize });
+      // A stanza over the parser's caps (a remote peer's, relayed by the server) is dropped and
+      // answered; the stream, which carries everyone's traffic, goes on.
+      this.on("stanza-refused", (shell, reason: string) => {
+        xmpp.emit("stanza-refused", shell, reason);
+        const reply = refusalReply(shell, reason);
+        if (reply) xmpp.send(reply).catch(() => {}); // the connection's own error handling reports a dead link
+      });
     }
   }
   Object.assign(xmpp, {

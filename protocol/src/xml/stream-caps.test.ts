@@ -75,3 +75,18 @@ describe("StreamParser per-stanza caps", () => {
     assert.equal(feed({ maxElements: 2 }, "<iq><a/><b/></message>").errors.length, 1);
   });
 });
+
+describe("refusalReply", () => {
+  it("an IQ get or set: a policy-violation error back to its sender; anything else: nothing", async () => {
+    const { refusalReply } = await import("./refusal.js");
+    const { createElement: xml } = await import("ltx/lib/ltx.js");
+    const reply = refusalReply(xml("iq", { type: "set", id: "q1", from: "m@x/r", to: "files.x" }), "more than 4 elements in one stanza")!;
+    assert.deepEqual(reply.attrs, { type: "error", id: "q1", to: "m@x/r", from: "files.x" });
+    assert.equal(reply.getChild("error")!.attrs.type, "modify");
+    assert.ok(reply.getChild("error")!.getChild("policy-violation", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+    assert.match(reply.getChild("error")!.getChildText("text", "urn:ietf:params:xml:ns:xmpp-stanzas") ?? "", /more than 4 elements/);
+    for (const shell of [xml("iq", { type: "result", id: "a" }), xml("iq", { type: "error", id: "b" }), xml("message", { id: "c" }), xml("presence", {})]) {
+      assert.equal(refusalReply(shell, "x"), undefined, shell.toString());
+    }
+  });
+});
