@@ -43,6 +43,14 @@ export function splitJid(jid: string): { local: string; domain: string; resource
   };
 }
 
+/** The node socket under xmpp.js's: after STARTTLS it is @xmpp/tls's wrapper (an EventEmitter
+ *  holding the TLSSocket in `.socket`, without destroy()), which made every close throw. */
+function destroySocket(socket: unknown): void {
+  const s = socket as { destroy?: () => void; socket?: { destroy?: () => void } } | null | undefined;
+  if (typeof s?.destroy === "function") s.destroy();
+  else s?.socket?.destroy?.();
+}
+
 export async function openAccount(opts: AccountOptions): Promise<Account> {
   const { local, domain, resource } = splitJid(opts.jid);
   const xmpp = createClient({
@@ -84,7 +92,7 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
       await xmpp.stop().catch(() => undefined);
       // when the server did not close in time, xmpp.js lets go of a socket that is still open and
       // no longer has its 'error' listener: a reset arriving later would crash the process
-      socket?.destroy();
+      destroySocket(socket);
     },
   };
 }
