@@ -18,7 +18,7 @@ describe("xft-component options", () => {
     assert.deepEqual(c, {
       jid: "files.example.org", secret: "s", service: "xmpp://127.0.0.1:5347", db: "xft-component.sqlite",
       maxFileSize: 4 * 2 ** 30, senderQuota: 10 * 2 ** 30, recipientQuota: 10 * 2 ** 30, allowedSenderDomains: undefined,
-      expireDays: 7, abandonHours: 24, receiptDays: 30, housekeepingCron: "*/15 * * * *", deliveryConfirmSeconds: 30, resubscribeMinSeconds: 5, resubscribeMaxSeconds: 900,
+      expireDays: 7, abandonHours: 24, receiptDays: 30, housekeepingCron: "*/15 * * * *", deliveryConfirmSeconds: 30, resubscribeMinSeconds: 5, resubscribeMaxSeconds: 900, deliveryMaxStanzasPerDay: 20,
     });
     assert.deepEqual(OPTIONS.filter((o) => o.default === undefined).map((o) => o.name), ["jid", "secret"]);
   });

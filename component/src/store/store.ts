@@ -62,6 +62,7 @@ import {
   SenderNotAllowedError,
   StorageFailedError,
 } from "./errors.js";
+import { createDeliveryStates, type DeliveryStates } from "./delivery-state.js";
 import { createMaintenance, type StoreMaintenance } from "./maintenance.js";
 import { toReceipt, toStoredFile, toUsage, type Receipt, type StoredFile, type UploadHandle, type UploadRequest, type Usage } from "./model.js";
 import { prepareQueries, type FileRow } from "./queries.js";
@@ -99,6 +100,8 @@ export interface OfflineStore {
   usage(jid: string): { asSender: Usage; asRecipient: Usage };
   /** for housekeeping/jobs.ts */
   readonly maintenance: StoreMaintenance;
+  /** delivery's per-recipient state (delivery/driver.ts) */
+  readonly deliveryStates: DeliveryStates;
   /** Flushes open uploads and closes the database. */
   close(): Promise<void>;
 }
@@ -335,6 +338,7 @@ export function createStore(options: StoreOptions): OfflineStore {
     },
 
     maintenance: createMaintenance({ q, files, uploads }),
+    deliveryStates: createDeliveryStates(db),
 
     async close() {
       if (closed) return;
