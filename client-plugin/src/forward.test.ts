@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseStored, type LocalFile } from "@xft/protocol";
+import { NS_FT_FORWARD, parseStored, type LocalFile } from "@xft/protocol";
 import { makeVouch } from "./forward.js";
 import { initialTrust, trustStep } from "./store-trust.js";
 
@@ -14,9 +14,13 @@ describe("the sender's vouch for its store", () => {
     assert.match(m.getChildText("body")!, /report\.pdf \(3\.0 MiB\) for you at the offline store files\.a\.test/);
   });
 
-  it("is what the recipient's plugin needs to approve the store", () => {
+  it("is what the recipient's plugin needs to check the store, and approve it once it offered that file", () => {
     const vouch = parseStored(makeVouch("bob@b.test", "files.a.test", local))!;
     const asked = trustStep(initialTrust, { type: "subscribe-request", from: "files.a.test", ownStore: false });
-    assert.deepEqual(trustStep(asked.state, { type: "vouched", from: "alice@a.test/laptop", vouch }).effects, [{ type: "approve", store: "files.a.test" }]);
+    const v = trustStep(asked.state, { type: "vouched", from: "alice@a.test/laptop", vouch, fromContact: true });
+    assert.deepEqual(v.effects, [{ type: "check-store", store: "files.a.test" }]);
+    const info = { identities: [{ category: "store", type: "file" }], features: [NS_FT_FORWARD] };
+    const checked = trustStep(v.state, { type: "store-checked", store: "files.a.test", info });
+    assert.deepEqual(trustStep(checked.state, { type: "vouched-offer", store: "files.a.test" }).effects, [{ type: "approve", store: "files.a.test" }]);
   });
 });

@@ -3,14 +3,16 @@
 // (FIG. 2), and prompts where an option is off. A factory with its dependencies passed in.
 import { EventEmitter } from "node:events";
 import {
-  bare, describeLocalFile, fileTransfer, parseSender, parseStored, retransfer, sha256Of, type FileTransferOptions, type IncomingOffer,
+  bare, describeLocalFile, fileTransfer, makeInfoQuery, parseInfo, parseSender, parseStored, retransfer, sha256Of, type FileTransferOptions, type IncomingOffer,
   type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { storeForwarder } from "./forward.js";
+import { decideOffer, type NewFilePolicy, type OfferFacts } from "./offer-decision.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "./prefs/preferences.js";
 import { answerProposals, createPeerResolver } from "./resolve-peer.js";
-import { initialTrust, trustStep, vouchFor, type StoreTrust, type TrustEvent, type Vouch } from "./store-trust.js";
+import { createContacts, type Contacts } from "./roster/roster.js";
+import { initialTrust, trustStep, vouchFor, type RefusedReason, type StoreTrust, type TrustEvent, type Vouch } from "./store-trust.js";
 
 export interface AutoTransferPluginOptions extends FileTransferOptions {
   /** answer XEP-0353 proposals with <proceed/> (the device is ready to take files) */
@@ -25,6 +27,12 @@ export interface AutoTransferPluginOptions extends FileTransferOptions {
   findComponent?: () => Promise<string | undefined>;
   /** ms a receiver pulls the rest of an interrupted download after its own reconnect; default 300 */
   pullDelay?: number;
+  /** the user's roster (roster/roster.ts, createContacts(port)); default one made here. Decides
+   *  whose files are a contact's, whose vouch counts and who gets an answer to an XEP-0353 proposal. */
+  contacts?: Contacts;
+  /** who may send new files that are taken without asking (offer-decision.ts); default "ask": each
+   *  new file is an `offer` event, declined when nobody listens */
+  acceptNewFrom?: NewFilePolicy;
 }
 
 export type PluginEvents = {
@@ -32,18 +40,26 @@ export type PluginEvents = {
   offer: [IncomingOffer];
   /** a decision is the user's (auto-receive off for a continuation, or a sender's prompt) */
   prompt: [{ kind: "continuation-offered" | "retry-send"; peer: string; name?: string; offset: number; reason: string }];
-  /** a continuation, or a file from our own store or a vouched one, taken without asking (auto-receive) */
+  /** taken without asking (offer-decision.ts): a continuation or a contact's file from a trusted
+   *  store (auto-receive), or a new file from a sender the acceptNewFrom policy names */
   "auto-accepted": [IncomingOffer];
-  /** a presence subscription request the plugin did not approve itself (not our store, nobody
-   *  vouched for it yet): the application answers it (RFC 6121 §3.1.3). If a sender's vouch for
-   *  that store arrives later, the plugin approves it then. */
+  /** a presence subscription request the plugin did not approve itself (not our store, and not
+   *  a store a contact vouched for that offered the vouched file yet): the application answers it
+   *  (RFC 6121 §3.1.3). If that store offers a vouched file later, the plugin approves it then. */
   "subscription-request": [{ from: string }];
-  /** a store approved (ours, or one a sender vouched for): it will see our presence and deliver
-   *  waiting files when we log in */
+  /** a store approved (ours, or a checked store a contact vouched for, once it offered the
+   *  vouched file): it will see our presence and deliver waiting files when we log in */
   "store-subscribed": [{ store: string }];
-  /** a sender says it left a file for us at a store (xep-draft §'Vouching for a Store') */
+  /** a contact says it left a file for us at a store (xep-draft §'Vouching for a Store') */
   vouched: [Vouch];
+  /** a vouch that counts for nothing: not from a contact, or for a JID that is not a store */
+  "vouch-refused": [{ voucher: string; store: string; reason: RefusedReason }];
+  /** a vouched JID answered disco#info as a file store: it was sent our directed presence */
+  "store-announced": [{ store: string }];
 };
+
+/** A vouched JID's disco#info answer is awaited this long; no answer: not a store. */
+const STORE_CHECK_TIMEOUT_MS = 10_000;
 
 /** One XEP-0353 propose waits this long; the retransfer proposes again until confirm-timeout.
  *  Short, because a receiver that just reconnected may not have sent its presence yet. */
@@ -52,12 +68,14 @@ const LOCATE_ATTEMPT_MS = 3000;
 const offlineNetwork: RecoveryNetwork = { isOnline: () => true, reconnect: () => Promise.reject(new Error("no reconnecting connection")) };
 
 export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOptions = {}) {
-  const { preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, network, downloadDir, findComponent, pullDelay = 300, ...ftOptions } = options;
+  const {
+    preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, network, downloadDir, findComponent, pullDelay = 300, contacts = createContacts(port), acceptNewFrom = "ask", ...ftOptions
+  } = options;
   // with a reconnecting connection a drop is not an interruption yet: the stream may resume
   const ft = fileTransfer(port, { keepOnDisconnect: Boolean(network), ...ftOptions });
   const events = new EventEmitter<PluginEvents>();
   const resolvePeer = createPeerResolver(port);
-  answerProposals(port, acceptProposals ?? (() => events.listenerCount("offer") > 0 || preferences.autoReceive));
+  answerProposals(port, acceptProposals ?? (() => events.listenerCount("offer") > 0 || preferences.autoReceive), contacts);
 
   // ---- receiver: FIG. 2 ---------------------------------------------------------------------
   // The user's own store (the component preference, else disco on the user's server) asks to
@@ -70,24 +88,40 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
       return undefined;
     }));
   const isOwnStore = async (jid: string) => bare(jid) === (await ownStore())?.toLowerCase();
-  // Stores elsewhere (a sender's, across federation) are trusted only as far as a sender vouched
-  // for them (store-trust.ts). Trust events are applied one at a time, in arrival order.
+  // Stores elsewhere (a sender's, across federation) are trusted only as far as a contact vouched
+  // for them and they answered as stores (store-trust.ts). Trust events are applied one at a
+  // time, in arrival order, each after the roster is known.
   let trust: StoreTrust = initialTrust;
-  const applyTrust = (event: TrustEvent) => {
-    const t = trustStep(trust, event);
-    trust = t.state;
-    for (const effect of t.effects) {
-      if (effect.type === "ask-user") events.emit("subscription-request", { from: effect.from });
-      else {
-        void port.send(xml("presence", { to: effect.store, type: "subscribed" })).catch(() => undefined);
-        events.emit("store-subscribed", { store: effect.store });
+  let trustQueue = Promise.resolve();
+  const applyTrust = (event: TrustEvent | (() => Promise<TrustEvent>)) => {
+    trustQueue = trustQueue.then(async () => {
+      await contacts.ready;
+      const t = trustStep(trust, typeof event === "function" ? await event() : event);
+      trust = t.state;
+      for (const effect of t.effects) {
+        if (effect.type === "ask-user") events.emit("subscription-request", { from: effect.from });
+        else if (effect.type === "refused") events.emit("vouch-refused", { voucher: effect.voucher, store: effect.store, reason: effect.reason });
+        else if (effect.type === "check-store") checkStore(effect.store);
+        else if (effect.type === "announce") {
+          // RFC 6121 §4.6: directed presence shows us online to the store, grants no subscription
+          void port.send(xml("presence", { to: effect.store })).catch(() => undefined);
+          events.emit("store-announced", { store: effect.store });
+        } else {
+          void port.send(xml("presence", { to: effect.store, type: "subscribed" })).catch(() => undefined);
+          events.emit("store-subscribed", { store: effect.store });
+        }
       }
-    }
+    }).catch(() => undefined);
+  };
+  // the answer is a new event, applied in its turn; an error or no answer within the bound: not a store
+  const checkStore = (store: string) => {
+    const asked = port.request(xml("iq", { type: "get", to: store }, makeInfoQuery()), STORE_CHECK_TIMEOUT_MS).then(parseInfo, () => undefined);
+    void asked.then((info) => applyTrust({ type: "store-checked", store, info }));
   };
   port.onPresence?.((p) => {
     if (p.attrs.type !== "subscribe") return;
     const from = bare(String(p.attrs.from ?? ""));
-    void isOwnStore(from).then((ownStore) => applyTrust({ type: "subscribe-request", from, ownStore }));
+    applyTrust(async () => ({ type: "subscribe-request", from, ownStore: await isOwnStore(from) }));
   });
   port.onMessage((m) => {
     if (m.attrs.type === "error" || m.attrs.type === "groupchat") return;
@@ -99,41 +133,52 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     }
     if (!vouch) return;
     const from = bare(String(m.attrs.from ?? ""));
-    applyTrust({ type: "vouched", from, vouch });
-    events.emit("vouched", { ...vouch, voucher: from });
+    applyTrust(async () => {
+      const fromContact = contacts.isContact(from);
+      if (fromContact) events.emit("vouched", { ...vouch, voucher: from });
+      return { type: "vouched", from, vouch, fromContact };
+    });
   });
 
+  // Every offer is decided once, by decideOffer (offer-decision.ts): taken, asked about (the
+  // `offer` event, with a prompt first for a continuation), or declined with a Jingle <decline/>.
   ft.on("offer", (offer) => void routeOffer(offer));
   async function routeOffer(offer: IncomingOffer): Promise<void> {
+    const facts = await offerFacts(offer);
+    const decision = decideOffer(facts, {
+      autoReceive: preferences.autoReceive, canStore: downloadDir !== undefined, canAsk: events.listenerCount("offer") > 0,
+      isContact: (jid) => contacts.isContact(jid), newFiles: acceptNewFrom,
+    });
+    if (decision.action === "auto-accept") {
+      events.emit("auto-accepted", offer);
+      // a part kept from the sender's own (interrupted) transfer is continued after the checkpoints check it
+      await offer.accept(downloadDir!, decision.alsoFrom ? { alsoFrom: decision.alsoFrom } : undefined).catch(() => undefined);
+      return;
+    }
+    if (decision.continuation) {
+      events.emit("prompt", {
+        kind: "continuation-offered", peer: offer.from, name: offer.file.name, offset: facts.held,
+        reason: `${offer.from} offers the rest of ${offer.file.name} from byte ${facts.held}; auto-receive is off`,
+      });
+    }
+    if (decision.action === "ask") events.emit("offer", offer);
+    else offer.decline(decision.reason);
+  }
+
+  /** What decideOffer needs to know of an offer; the roster is read once it was fetched. */
+  async function offerFacts(offer: IncomingOffer): Promise<OfferFacts> {
+    await contacts.ready;
     const named = (() => { try { return parseSender(offer.file); } catch { return undefined; } })();
     // Who left the file, as far as we believe the store: our own store for any file; another
     // store only for a file its voucher said it left there, and then <sender/> is that voucher.
-    const leftBy = (await isOwnStore(offer.from))
-      ? { by: named }
-      : vouchFor(trust, { from: offer.from, sender: named, sha256: sha256Of(offer.file.hashes), size: offer.file.size }) && { by: named };
-    if (preferences.autoReceive && downloadDir && leftBy) {
-      // a file a store kept for us: taken like a continuation, at the bytes we hold of it
-      events.emit("auto-accepted", offer);
-      // a part of it we kept from that sender's own (interrupted) transfer is continued, after
-      // the checkpoints check it
-      await offer.accept(downloadDir, { alsoFrom: leftBy.by }).catch(() => undefined);
-      return;
-    }
+    const own = await isOwnStore(offer.from);
+    const vouched = !own && vouchFor(trust, { from: offer.from, sender: named, sha256: sha256Of(offer.file.hashes), size: offer.file.size });
+    // the store offered a file a contact vouched for: now its subscription may be approved
+    if (vouched) applyTrust({ type: "vouched-offer", store: bare(offer.from) });
+    const trustedStore = own || Boolean(vouched);
+    // only an offer that says it continues is looked up on disk: a flood of new offers reads nothing
     const held = offer.continues && downloadDir ? await offer.heldIn(downloadDir).catch(() => 0) : 0;
-    if (offer.continues && held > 0) {
-      if (preferences.autoReceive && downloadDir) {
-        // step 204-205: a continuation of a file we hold part of, taken without asking
-        events.emit("auto-accepted", offer);
-        await offer.accept(downloadDir).catch(() => undefined);
-        return;
-      }
-      events.emit("prompt", {
-        kind: "continuation-offered", peer: offer.from, name: offer.file.name, offset: held,
-        reason: `${offer.from} offers the rest of ${offer.file.name} from byte ${held}; auto-receive is off`,
-      });
-    }
-    if (events.listenerCount("offer") > 0) events.emit("offer", offer);
-    else offer.decline("not accepting files");
+    return { from: offer.from, continues: offer.continues !== undefined, held, storeDelivery: trustedStore ? { sender: named } : undefined };
   }
 
   // The receiver may recover first: after its own reconnect (a new session, so the stream did
@@ -155,6 +200,7 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
   port.onDisconnect?.(() => clearTimeout(pullTimer));
   port.onOnline?.((resumed) => {
     clearTimeout(pullTimer);
+    if (!resumed) applyTrust({ type: "online" }); // our directed presences ended with the old session
     if (resumed || !preferences.autoReceive || !downloadDir) return;
     pullTimer = setTimeout(() => {
       for (const e of interrupted.values()) {
@@ -188,7 +234,7 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     return r;
   }
 
-  return { ft, events, preferences, resolvePeer, sendFile };
+  return { ft, events, preferences, resolvePeer, sendFile, contacts };
 }
 
 export type AutoTransferPlugin = ReturnType<typeof autoTransferPlugin>;

@@ -15,15 +15,35 @@ export function isFullJid(jid: string): boolean {
 }
 
 /**
- * A JMI responder: which proposals to answer with <proceed/> (the receiver's choice, e.g.
- * "accept files" in the CLI, or the auto-receive option).
+ * Whether and how to answer a proposal. Either answer says that a device of ours is online, so
+ * only those who may see our presence anyway get one (RFC 6121 §3: subscription "from" or
+ * "both", or another device of our own account); to anyone else a proposal goes unanswered, as
+ * to an offline user, and the proposer's own timeout ends its wait.
  */
-export function answerProposals(port: XmppPort, shouldProceed: (from: string) => boolean): void {
+export function decideProposalAnswer(input: { from: string; ourJid: string; seesOurPresence: boolean; proceed: boolean }): "proceed" | "reject" | "ignore" {
+  const bareOf = (jid: string) => jid.split("/")[0].toLowerCase();
+  const ours = input.ourJid !== "" && bareOf(input.from) === bareOf(input.ourJid);
+  if (!ours && !input.seesOurPresence) return "ignore";
+  return input.proceed ? "proceed" : "reject";
+}
+
+/**
+ * A JMI responder: which proposals to answer with <proceed/> (the receiver's choice, e.g.
+ * "accept files" in the CLI, or the auto-receive option), and only to those `seesOurPresence`
+ * lets learn that we are online (decideProposalAnswer). It waits for `ready` (the roster),
+ * which settles within its own bound.
+ */
+export function answerProposals(
+  port: XmppPort, shouldProceed: (from: string) => boolean,
+  who: { ready: Promise<void>; seesOurPresence: (jid: string) => boolean },
+): void {
   port.onMessage((m) => {
     const jmi = parseJmi(m);
     if (jmi?.action !== "propose") return;
-    const reply = shouldProceed(jmi.from) ? "proceed" : "reject";
-    void port.send(makeJmi(jmi.from, reply, jmi.id)).catch(() => undefined);
+    void who.ready.then(() => {
+      const answer = decideProposalAnswer({ from: jmi.from, ourJid: port.jid(), seesOurPresence: who.seesOurPresence(jmi.from), proceed: shouldProceed(jmi.from) });
+      if (answer !== "ignore") return port.send(makeJmi(jmi.from, answer, jmi.id));
+    }).catch(() => undefined);
   });
 }
 

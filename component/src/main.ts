@@ -12,6 +12,7 @@ import { scheduleHousekeeping } from "./housekeeping/schedule.js";
 import { parsePresence, PresenceTracker, type PresenceChange } from "./presence/tracker.js";
 import { createStore, type OfflineStore } from "./store/index.js";
 import { uploadReceiver, type UploadReceiver } from "./upload/receiver.js";
+import { expireIdleReservations } from "./upload/reservations.js";
 import { DAY_MS, HOUR_MS } from "./time.js";
 import { discoResponder } from "./xep0030/disco.js";
 
@@ -41,6 +42,11 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
       senderQuotaBytes: config.senderQuota,
       recipientQuotaBytes: config.recipientQuota,
       allowedSenderDomains: config.allowedSenderDomains,
+      maxFilesPerSender: config.senderMaxFiles,
+      maxNewRecipientsPerHour: config.senderMaxRecipientsPerHour,
+      fileCostFloorBytes: config.fileCostFloor,
+      storeQuotaBytes: config.storeQuota,
+      minFreeDiskBytes: config.minFreeDisk,
     },
     expireAfterMs: config.expireDays * DAY_MS,
   });
@@ -70,6 +76,15 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   ft.on("error", (err) => log(`transfer error: ${describe(err)}`));
   ft.on("offer", upload.accept);
   upload.uploads.on("stored", (f) => log(`stored ${f.id}: ${f.size} bytes from ${f.sender} for ${f.recipient}`));
+  // a reservation with no data coming is freed in minutes, its session ended
+  const reservations = expireIdleReservations({
+    store, idleMs: config.reservationIdleSeconds * 1000,
+    onExpired: (f) => {
+      log(`reservation expired: ${f.id} (${f.size} bytes from ${f.sender} for ${f.recipient}, ${f.bytesReceived} received)`);
+      upload.expired(f);
+    },
+    onError: (err) => log(`reservation expiry failed: ${describe(err)}`),
+  });
 
   // 4. Delivery trigger (README, "Delivery"): we learn that a recipient logged in from the
   //    presence their server sends us once they approved our subscription; each resource that
@@ -118,6 +133,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
       connection.stop();
       delivery.stop();
       await xmpp.stop().catch(() => undefined);
+      await reservations.stop();
       await housekeeping.stop();
       await store.close();
     },

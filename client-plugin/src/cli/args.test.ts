@@ -114,6 +114,40 @@ describe("xft arguments", () => {
     });
   });
 
+  describe("receive: who may send new files (issue 12 item 8)", () => {
+    const senders = (...argv: string[]) => {
+      const cmd = parse("receive", "--dir", "d", ...argv);
+      assert.ok(cmd.command === "receive");
+      return cmd.senders;
+    };
+
+    it("default: the roster's contacts", () => {
+      assert.deepEqual(senders(), { from: "contacts" });
+    });
+
+    it("--from JID, repeatable, separate or with =, lower-cased: narrows the contacts to those", () => {
+      assert.deepEqual(senders("--from", "Alice@Example.org", "--from=carol@example.org"), { from: "contacts", only: ["alice@example.org", "carol@example.org"] });
+    });
+
+    it("--accept-from-anyone opens it; with --from it names the senders", () => {
+      assert.deepEqual(senders("--accept-from-anyone"), { from: "anyone" });
+      assert.deepEqual(senders("--accept-from-anyone", "--from", "m@evil.example"), { from: "anyone", only: ["m@evil.example"] });
+    });
+
+    it("refuses a --from without a bare JID, a value for --accept-from-anyone, and both on other commands", () => {
+      for (const bad of [[], ["alice"], ["alice@example.org/phone"], ["@example.org"], ["a b@example.org"]]) {
+        usage(["receive", "--dir", "d", "--from", ...bad], /^--from needs a bare JID like alice@example\.org$/);
+      }
+      usage(["receive", "--dir", "d", "--accept-from-anyone=yes"], /^--accept-from-anyone takes no value$/);
+      usage(["send", "bob@example.org", "f", "--from", "alice@example.org"], /^--from and --accept-from-anyone are receive options$/);
+      usage(["prefs", "get", "--accept-from-anyone"], /^--from and --accept-from-anyone are receive options$/);
+    });
+
+    it("HELP names both flags", () => {
+      assert.ok(HELP.includes("--from JID") && HELP.includes("--accept-from-anyone"));
+    });
+  });
+
   describe("unchanged contract", () => {
     it("send / receive / help as before", () => {
       const send = parse("send", "bob@example.org", "file.bin");
@@ -129,6 +163,30 @@ describe("xft arguments", () => {
       for (const s of ["xft prefs get", "xft prefs set KEY=VALUE", "--[no-]auto-retransfer", "--[no-]auto-receive", "--[no-]offline-forward", "--confirm-timeout S", "--component JID"]) {
         assert.ok(HELP.includes(s), s);
       }
+    });
+  });
+
+  describe("the password", () => {
+    const JID = { XFT_JID: "alice@example.org" };
+    const passwordOf = (argv: string[], e: NodeJS.ProcessEnv, interactive = false) => {
+      const cmd = parseArgs(["prefs", "get", ...argv], e, interactive);
+      assert.ok(cmd.command === "prefs");
+      return cmd.password;
+    };
+    it("--password-file and XFT_PASSWORD_FILE name a file, read later", () => {
+      assert.deepEqual(passwordOf(["--password-file", "/p"], JID), { kind: "file", path: "/p", from: "--password-file" });
+      assert.deepEqual(passwordOf([], { ...JID, XFT_PASSWORD_FILE: "/q" }), { kind: "file", path: "/q", from: "XFT_PASSWORD_FILE" });
+    });
+    it("XFT_PASSWORD as before, --password with a warning", () => {
+      assert.deepEqual(passwordOf([], env), { kind: "value", value: "pw", from: "XFT_PASSWORD" });
+      const flag = passwordOf(["--password=x"], JID);
+      assert.ok(flag.kind === "value" && flag.value === "x");
+      assert.match(flag.warning ?? "", /visible to every local user/);
+    });
+    it("none: asked at a terminal, else a usage error listing the ways", () => {
+      assert.deepEqual(passwordOf([], JID, true), { kind: "prompt" });
+      assert.throws(() => parseArgs(["prefs", "get"], JID), /password is required: --password-file FILE, XFT_PASSWORD_FILE, XFT_PASSWORD/);
+      assert.throws(() => parseArgs(["prefs", "get", "--password", "a", "--password-file", "/p"], JID), /both given/);
     });
   });
 });

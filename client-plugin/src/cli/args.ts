@@ -1,4 +1,6 @@
 // Command-line parsing for `xft`: a small, strict parser (unknown flags are usage errors, exit 2).
+import type { NewFilePolicy } from "../offer-decision.js";
+import { decideSecretSource, type SecretSource } from "@xft/protocol/secrets/source.js";
 import { parseAssignment, parsePreferenceValue, PreferenceError, type PreferenceKey, type Preferences } from "../prefs/preferences.js";
 
 export class UsageError extends Error {
@@ -10,7 +12,8 @@ export class UsageError extends Error {
 
 export interface CommonOptions {
   jid: string;
-  password: string;
+  /** where the password comes from; main() reads the file or asks at the terminal */
+  password: PasswordSource;
   service?: string;
   json: boolean;
   blockSize?: number;
@@ -24,17 +27,21 @@ export interface OverrideOptions {
   overrides: Partial<Preferences>;
 }
 
+/** the password itself (from --password or XFT_PASSWORD), a file to read, or a terminal prompt */
+export type PasswordSource = Extract<SecretSource, { kind: "value" | "file" | "prompt" }>;
+
 export type Command =
   /** send, or resume (a re-offer marked as continuing an earlier transfer: `continues`) */
   | ({ command: "send"; to: string; file: string; continues?: string } & CommonOptions & OverrideOptions)
-  | ({ command: "receive"; dir: string; count: number; timeout?: number } & CommonOptions & OverrideOptions)
+  /** senders: who may send new files (default: the roster's contacts; --from, --accept-from-anyone) */
+  | ({ command: "receive"; dir: string; count: number; timeout?: number; senders: Exclude<NewFilePolicy, "ask"> } & CommonOptions & OverrideOptions)
   /** prints stored preferences merged with the overrides: what a send or receive would use */
   | ({ command: "prefs"; action: "get" } & CommonOptions & OverrideOptions)
   /** the KEY=VALUE assignments, validated; `component` present with undefined: unset it */
   | ({ command: "prefs"; action: "set"; assignments: Partial<Preferences> } & CommonOptions)
   | { command: "help" };
 
-const VALUE_FLAGS = new Set(["--jid", "--password", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid"]);
+const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid"]);
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
 
 // Preference overrides: --NAME / --no-NAME for the booleans, --NAME VALUE for the others. The
@@ -64,7 +71,30 @@ function positiveInt(flag: string, raw: string | undefined, min = 1, max = Numbe
   return n;
 }
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Command {
+// receive: who may send new files (issue 12 item 8). --from repeats, so these are taken out of
+// the arguments before the parser below, which keeps one value per flag.
+const BARE_JID = /^[^@/\s]+@[^@/\s]+$/;
+
+function takeSenderFlags(argv: string[]): { argv: string[]; only: string[]; anyone: boolean } {
+  const rest: string[] = [];
+  const only: string[] = [];
+  let anyone = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--accept-from-anyone") anyone = true;
+    else if (a.startsWith("--accept-from-anyone=")) throw new UsageError("--accept-from-anyone takes no value");
+    else if (a === "--from" || a.startsWith("--from=")) {
+      const jid = a === "--from" ? argv[++i] : a.slice("--from=".length);
+      if (jid === undefined || !BARE_JID.test(jid)) throw new UsageError("--from needs a bare JID like alice@example.org");
+      only.push(jid.toLowerCase());
+    } else rest.push(a);
+  }
+  return { argv: rest, only, anyone };
+}
+
+/** `interactive`: stdin is a terminal, where a password given no other way is asked for. */
+export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.env, interactive = false): Command {
+  const { argv, ...senderFlags } = takeSenderFlags(allArgs);
   const positional: string[] = [];
   const flags = new Map<string, string>();
   const overrides: Partial<Preferences> = {};
@@ -92,11 +122,18 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
   const [command, ...rest] = positional;
   if (flags.has("--help") || flags.has("-h") || command === undefined || command === "help") return { command: "help" };
+  if (command !== "receive" && (senderFlags.only.length || senderFlags.anyone)) throw new UsageError("--from and --accept-from-anyone are receive options");
 
   const jid = flags.get("--jid") ?? env.XFT_JID;
-  const password = flags.get("--password") ?? env.XFT_PASSWORD;
   if (!jid || !jid.includes("@")) throw new UsageError("--jid (or XFT_JID) must be an account like alice@example.org");
-  if (password === undefined) throw new UsageError("--password (or XFT_PASSWORD) is required");
+  const password = decideSecretSource({
+    what: "password", interactive,
+    flag: { name: "--password", value: flags.get("--password") },
+    fileFlag: { name: "--password-file", value: flags.get("--password-file") },
+    env: { name: "XFT_PASSWORD", value: env.XFT_PASSWORD },
+    envFile: { name: "XFT_PASSWORD_FILE", value: env.XFT_PASSWORD_FILE },
+  });
+  if (password.kind === "missing" || password.kind === "conflict") throw new UsageError(password.problem);
   const service = flags.get("--service") ?? env.XFT_SERVICE;
   if (service !== undefined && !/^xmpp:\/\/[^/:]+(:\d+)?\/?$/.test(service)) throw new UsageError("--service must look like xmpp://host:port");
   const common: CommonOptions = {
@@ -117,12 +154,13 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     return { command: "send", to, file, continues, overrides, ...common };
   }
   if (command === "receive") {
-    if (rest.length !== 0) throw new UsageError("usage: xft receive --dir DIR [--count N] [--timeout S]");
+    if (rest.length !== 0) throw new UsageError("usage: xft receive --dir DIR [--count N] [--timeout S] [--from JID]... [--accept-from-anyone]");
     const dir = flags.get("--dir");
     if (!dir) throw new UsageError("receive needs --dir DIR");
     const count = flags.has("--count") ? positiveInt("--count", flags.get("--count")) : 1;
     const timeout = flags.has("--timeout") ? positiveInt("--timeout", flags.get("--timeout")) : undefined;
-    return { command: "receive", dir, count, timeout, overrides, ...common };
+    const senders = { from: senderFlags.anyone ? "anyone" : "contacts", ...(senderFlags.only.length ? { only: senderFlags.only } : {}) } as const;
+    return { command: "receive", dir, count, timeout, senders, overrides, ...common };
   }
   if (command === "prefs") return parsePrefs(rest, common, overrides);
   throw new UsageError(`unknown command ${command} (send, resume, receive, prefs)`);
@@ -158,13 +196,20 @@ export const HELP = `xft: self-recovering XMPP file transfer (Jingle File Transf
                                                 the offline store holds all of it (stored-offline)
   xft resume TO_JID FILE [--sid SID]            the manual retry after a prompt: offer FILE again as the
                                                 continuation of an interrupted transfer
-  xft receive --dir DIR [--count N] [--timeout S]  accept N files into DIR; exits 0 when all are verified
+  xft receive --dir DIR [--count N] [--timeout S]  take N verified files into DIR, then exit 0; new files only
+                                                from the roster's contacts; a declined offer or a failed
+                                                transfer is an event and the receiver goes on
+    --from JID                                  only from this bare JID (repeatable; narrows the contacts,
+                                                or with --accept-from-anyone names the senders)
+    --accept-from-anyone                        new files from anyone, not only contacts
   xft prefs get                                 print the preferences in effect, one KEY=VALUE per line
   xft prefs set KEY=VALUE...                    change the stored preferences (every device of the account sees them)
 
 Options (also from the environment):
   --jid JID            account (XFT_JID)
-  --password PW        password (XFT_PASSWORD)
+  --password-file F    read the password from file F, one trailing newline stripped (XFT_PASSWORD_FILE)
+  --password PW        the password itself: visible to every local user in ps, so a warning;
+                       prefer the file or XFT_PASSWORD. None of them: asked at the terminal
   --service URI        xmpp://host:port, default: the JID's domain, port 5222 (XFT_SERVICE)
   --json               one JSON object per event on stdout (prefs: one object)
   --block-size N       largest IBB block in bytes (1..32767, default 32766)
@@ -181,4 +226,5 @@ run of send, receive or prefs get, which then shows what a run with them would u
   Keys for prefs set: auto-retransfer, auto-receive, offline-forward (true|false), confirm-timeout,
   component (component= unsets it).
 
-Exit codes: 0 done, 1 transfer or preferences failed, 2 usage error, 3 could not connect or log in.`;
+Exit codes: 0 done, 1 transfer or preferences failed (receive: --timeout before N files), 2 usage
+error, 3 could not connect or log in.`;

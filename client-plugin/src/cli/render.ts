@@ -1,7 +1,7 @@
 // How `xft` shows events: JSON lines with --json, a progress bar on a terminal, plain lines otherwise.
 export interface CliEvent {
   type:
-    | "started" | "progress" | "interrupted" | "resumed" | "completed" | "failed"
+    | "started" | "progress" | "interrupted" | "resumed" | "completed" | "failed" | "declined"
     | "prompt" | "forwarding" | "stored-offline" | "partial-rejected" | "summary";
   offset?: number;
   size?: number;

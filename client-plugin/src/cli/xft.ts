@@ -10,8 +10,11 @@ import {
   DEFAULT_PREFERENCES, formatPreferences, mergeOverrides, PreferenceError, preferencesToJson, type Preferences,
 } from "../prefs/preferences.js";
 import { preferencesStore } from "../prefs/store.js";
+import { createContacts } from "../roster/roster.js";
 import { discoverComponent } from "../xep0030/discover-component.js";
-import { HELP, parseArgs, UsageError, type Command } from "./args.js";
+import { readSecretFile, SecretFileError } from "@xft/protocol/secrets/file.js";
+import { PromptCancelled, promptSecret } from "@xft/protocol/secrets/prompt.js";
+import { HELP, parseArgs, UsageError, type Command, type PasswordSource } from "./args.js";
 import { createRenderer, type CliEvent } from "./render.js";
 
 const EXIT = { ok: 0, failed: 1, usage: 2, connect: 3 } as const;
@@ -29,7 +32,8 @@ function wire(ft: FileTransfer, render: (e: CliEvent) => void, names: Map<string
   ft.on("transfer-interrupted", toCli("interrupted"));
   ft.on("transfer-completed", toCli("completed"));
   ft.on("transfer-failed", toCli("failed"));
-  if (opts.only !== "sending") ft.on("transfer-declined", (e) => render({ type: "failed", offset: e.offset, size: e.size, peer: e.peer, reason: `declined: ${e.reason}` }));
+  // receive: an offer the policy declined (answered with <decline/>), or a pull the peer declined
+  if (opts.only !== "sending") ft.on("transfer-declined", (e) => render({ type: "declined", offset: e.offset, size: e.size, name: e.name, peer: e.peer, reason: e.reason }));
   ft.on("partial-rejected", (e) => render({ type: "partial-rejected", offset: e.held, peer: e.peer, reason: e.reason }));
 }
 
@@ -115,12 +119,18 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
   return final.outcome === "failed" ? EXIT.failed : EXIT.ok;
 }
 
+/**
+ * receive: takes new files from the senders cmd.senders names (default: the roster's contacts),
+ * continuations as auto-receive says, each decided once by the plugin (offer-decision.ts); there
+ * is nobody to ask, so what would be asked is declined. A declined offer or a failed transfer is
+ * an event and the run goes on: exit 0 after cmd.count verified files, 1 at --timeout.
+ */
 async function receive(cmd: Extract<Command, { command: "receive" }>, account: Account, render: (e: CliEvent) => void): Promise<number> {
   await mkdir(cmd.dir, { recursive: true });
   const preferences = await effectivePreferences(account, cmd.overrides);
   const plugin = autoTransferPlugin(account.port, {
     blockSize: cmd.blockSize, window: cmd.window, stallTimeout: cmd.stallTimeout, acceptProposals: () => true, preferences,
-    network: account.network, downloadDir: cmd.dir,
+    network: account.network, downloadDir: cmd.dir, contacts: createContacts(account.port), acceptNewFrom: cmd.senders,
     // the store on our own server delivers files left for us: its subscription is approved
     findComponent: () => discoverComponent(account.port, splitJid(account.jid).domain),
   });
@@ -130,18 +140,10 @@ async function receive(cmd: Extract<Command, { command: "receive" }>, account: A
   return new Promise<number>((resolve) => {
     plugin.events.on("prompt", (p) => render({ type: "prompt", offset: p.offset, name: p.name, peer: p.peer, reason: p.reason }));
     plugin.events.on("auto-accepted", (offer) => names.set(offer.sid, offer.file.name ?? ""));
-    plugin.events.on("offer", async (offer) => {
-      names.set(offer.sid, offer.file.name ?? "");
-      // running `xft receive` accepts new files; continuing one is the auto-receive option's
-      // call (FIG. 2, step 203): off, the continuation is declined after the prompt
-      if (offer.continues && (await offer.heldIn(cmd.dir).catch(() => 0)) > 0) return offer.decline("auto-receive is off");
-      offer.accept(cmd.dir).catch((err) => render({ type: "failed", reason: `cannot accept: ${err?.message ?? err}` }));
+    // only files received and verified count: a completion is always of an offer the plugin took
+    plugin.ft.on("transfer-completed", (e) => {
+      if (!e.sending && ++completed >= cmd.count) resolve(EXIT.ok);
     });
-    plugin.ft.on("transfer-completed", () => {
-      if (++completed >= cmd.count) resolve(EXIT.ok);
-    });
-    // an interrupted download waits for its continuation; a failed one ends the run
-    plugin.ft.on("transfer-failed", () => resolve(EXIT.failed));
     if (cmd.timeout) setTimeout(() => {
       render({ type: "failed", reason: `timeout: ${completed}/${cmd.count} files after ${cmd.timeout} s` });
       resolve(EXIT.failed);
@@ -154,14 +156,30 @@ async function receive(cmd: Extract<Command, { command: "receive" }>, account: A
   });
 }
 
+/** The password from where parseArgs said (the reasons: secrets/source.ts); bad files are usage errors. */
+async function readPassword(source: PasswordSource, jid: string): Promise<string> {
+  try {
+    if (source.kind === "prompt") return await promptSecret(`xft: password for ${jid}: `);
+    const { value, warning } = source.kind === "file" ? readSecretFile(source.path, source.from) : source;
+    if (warning) warn(warning);
+    return value;
+  } catch (err) {
+    if (err instanceof SecretFileError) throw new UsageError(err.message);
+    if (err instanceof PromptCancelled) throw new UsageError("no password given");
+    throw err;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let cmd: Command;
+  let password = "";
   try {
-    cmd = parseArgs(argv);
+    cmd = parseArgs(argv, process.env, Boolean(process.stdin.isTTY));
     if (cmd.command === "send") {
       const st = await stat(cmd.file).catch(() => undefined);
       if (!st?.isFile()) throw new UsageError(`${cmd.file}: no such file`);
     }
+    if (cmd.command !== "help") password = await readPassword(cmd.password, cmd.jid);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`xft: ${err.message}\n`);
@@ -176,7 +194,7 @@ export async function main(argv: string[]): Promise<number> {
   const render = createRenderer({ json: cmd.json, tty: Boolean(process.stdout.isTTY) });
   let account: Account;
   try {
-    account = await openAccount({ jid: cmd.jid, password: cmd.password, service: cmd.service });
+    account = await openAccount({ jid: cmd.jid, password, service: cmd.service });
   } catch (err: any) {
     process.stderr.write(`xft: cannot log in as ${cmd.jid}: ${err?.message ?? err}\n`);
     return EXIT.connect;

@@ -8,6 +8,7 @@ import { HOUSEKEEPING_DEFAULTS } from "../housekeeping/jobs.js";
 import { OptionValueError, parseDomain, parseDomainList, parseInteger, parseService, parseSize } from "./units.js";
 import { DAY_MS } from "../time.js";
 import { MAX_STANZAS_PER_DAY } from "../delivery/budget.js";
+import { parseSecret, resolveSecret, type SecretIo } from "./secret.js";
 
 const GiB = 2 ** 30;
 
@@ -21,8 +22,14 @@ export interface ComponentConfig {
   maxFileSize: number;
   senderQuota: number;
   recipientQuota: number;
-  /** undefined: any domain */
+  /** undefined: any domain (only by an explicit "*"); default: the parent domain of jid */
   allowedSenderDomains?: string[];
+  senderMaxFiles: number;
+  senderMaxRecipientsPerHour: number;
+  fileCostFloor: number;
+  storeQuota: number;
+  minFreeDisk: number;
+  reservationIdleSeconds: number;
   expireDays: number;
   abandonHours: number;
   receiptDays: number;
@@ -37,26 +44,45 @@ export interface ComponentConfig {
 }
 
 export interface OptionSpec {
-  key: keyof ComponentConfig;
+  /** secretFile: only a way to give `secret` (resolveSecret), not a config field */
+  key: keyof ComponentConfig | "secretFile";
   /** the flag without "--", also the key in a config file */
   name: string;
   env: string;
-  /** as an operator would type it; undefined: required */
+  /** as an operator would type it; undefined: required (unless derived) */
   default?: string;
+  /** a default computed from the other options, and how --help says it */
+  derived?: { text: string; from(config: Partial<ComponentConfig>): unknown };
+  /** how --help and the README show the default of an option that has none and is not required */
+  shownAs?: string;
   meaning: string;
   parse(raw: string): unknown;
 }
 
-const sizeText = (bytes: number) => (bytes % GiB === 0 ? `${bytes / GiB}GiB` : String(bytes));
+const sizeText = (bytes: number) =>
+  bytes % GiB === 0 ? `${bytes / GiB}GiB` : bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20}MiB` : bytes % 1024 === 0 ? `${bytes / 1024}KiB` : String(bytes);
+const L = STORE_DEFAULTS.limits;
+
+/** files.example.org -> example.org: the domain whose server the component is part of. */
+export function parentDomain(jid: string): string {
+  const dot = jid.indexOf(".");
+  return dot === -1 ? jid : jid.slice(dot + 1);
+}
+
+/** What --help and the README show as an option's default. */
+export const defaultText = (o: OptionSpec) => o.default ?? o.derived?.text ?? o.shownAs ?? "(required)";
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: "jid", name: "jid", env: "XFT_COMPONENT_JID", meaning: "the component's domain, as in the server's Component entry (files.example.org)", parse: parseDomain },
   {
-    key: "secret", name: "secret", env: "XFT_COMPONENT_SECRET", meaning: "the shared secret of that entry (XEP-0114 handshake)",
-    parse: (raw) => {
-      if (raw === "") throw new OptionValueError("must not be empty");
-      return raw;
-    },
+    key: "secret", name: "secret", env: "XFT_COMPONENT_SECRET",
+    meaning: "the shared secret of that entry (XEP-0114 handshake); as a flag it is visible in ps (a warning): prefer --secret-file or the environment; none given and stdin a terminal: asked there",
+    parse: parseSecret,
+  },
+  {
+    key: "secretFile", name: "secret-file", env: "XFT_COMPONENT_SECRET_FILE", shownAs: "none",
+    meaning: "a file holding the secret (one trailing newline stripped; a warning if others may read it), e.g. a docker secret",
+    parse: (raw) => raw,
   },
   { key: "service", name: "service", env: "XFT_COMPONENT_SERVICE", default: "xmpp://127.0.0.1:5347", meaning: "the server's component listener", parse: parseService },
   {
@@ -67,9 +93,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     },
   },
   { key: "maxFileSize", name: "max-file-size", env: "XFT_MAX_FILE_SIZE", default: sizeText(STORE_DEFAULTS.limits.maxFileSize), meaning: "largest file accepted (binary units: K, MiB, G...)", parse: (r) => parseSize(r) },
-  { key: "senderQuota", name: "sender-quota", env: "XFT_SENDER_QUOTA", default: sizeText(STORE_DEFAULTS.limits.senderQuotaBytes), meaning: "bytes one sender may have waiting (declared sizes of undelivered files)", parse: (r) => parseSize(r) },
+  { key: "senderQuota", name: "sender-quota", env: "XFT_SENDER_QUOTA", default: sizeText(STORE_DEFAULTS.limits.senderQuotaBytes), meaning: "bytes one sender may have waiting (declared sizes of undelivered files, each at least file-cost-floor)", parse: (r) => parseSize(r) },
   { key: "recipientQuota", name: "recipient-quota", env: "XFT_RECIPIENT_QUOTA", default: sizeText(STORE_DEFAULTS.limits.recipientQuotaBytes), meaning: "bytes that may wait for one recipient", parse: (r) => parseSize(r) },
-  { key: "allowedSenderDomains", name: "allowed-sender-domains", env: "XFT_ALLOWED_SENDER_DOMAINS", default: "*", meaning: "domains whose users may leave files: * or a comma-separated list", parse: parseDomainList },
+  {
+    key: "allowedSenderDomains", name: "allowed-sender-domains", env: "XFT_ALLOWED_SENDER_DOMAINS",
+    derived: { text: "(the --jid's parent domain)", from: (c) => (c.jid ? [parentDomain(c.jid)] : undefined) },
+    meaning: "domains whose users may leave files: a comma-separated list, or * for anyone (an open relay for strangers' files and notices: only behind other controls)", parse: parseDomainList,
+  },
+  { key: "senderMaxFiles", name: "sender-max-files", env: "XFT_SENDER_MAX_FILES", default: String(L.maxFilesPerSender), meaning: "files one sender may have waiting (uploads included)", parse: (r) => parseInteger(r, 1, 1_000_000) },
+  { key: "senderMaxRecipientsPerHour", name: "sender-max-recipients-per-hour", env: "XFT_SENDER_MAX_RECIPIENTS_PER_HOUR", default: String(L.maxNewRecipientsPerHour), meaning: "recipients a sender may leave a first file for in any hour (each store notice and subscription goes to one)", parse: (r) => parseInteger(r, 1, 1_000_000) },
+  { key: "fileCostFloor", name: "file-cost-floor", env: "XFT_FILE_COST_FLOOR", default: sizeText(L.fileCostFloorBytes), meaning: "every file counts at least this much in the quotas (a 0-byte file is not free)", parse: (r) => parseSize(r, 0, GiB) },
+  { key: "storeQuota", name: "store-quota", env: "XFT_STORE_QUOTA", default: sizeText(L.storeQuotaBytes), meaning: "bytes all senders together may have waiting", parse: (r) => parseSize(r) },
+  { key: "minFreeDisk", name: "min-free-disk", env: "XFT_MIN_FREE_DISK", default: sizeText(L.minFreeDiskBytes), meaning: "free space the store leaves on its disk: offers (counting live reservations) and writes that would go below it are refused; 0: not checked", parse: (r) => parseSize(r) },
+  { key: "reservationIdleSeconds", name: "reservation-idle-seconds", env: "XFT_RESERVATION_IDLE_SECONDS", default: "300", meaning: "an upload with no data for this many seconds is ended and removed, its reservation freed", parse: (r) => parseInteger(r, 1, 86400) },
   { key: "expireDays", name: "expire-days", env: "XFT_EXPIRE_DAYS", default: String(STORE_DEFAULTS.expireAfterMs / DAY_MS), meaning: "an undelivered file is deleted this many days after its upload began", parse: (r) => parseInteger(r, 1, 3650) },
   { key: "abandonHours", name: "abandon-hours", env: "XFT_ABANDON_HOURS", default: String(HOUSEKEEPING_DEFAULTS.abandonAfterMs / 3600_000), meaning: "an unfinished upload with no data for this many hours is deleted", parse: (r) => parseInteger(r, 1, 24 * 3650) },
   { key: "deliveryConfirmSeconds", name: "delivery-confirm-timeout", env: "XFT_DELIVERY_CONFIRM_TIMEOUT", default: "30", meaning: "seconds a recipient's device has to accept a delivery before the next device online (or the next login) gets it", parse: (r) => parseInteger(r, 1, 86400) },
@@ -98,20 +134,27 @@ usage: xft-component [--config FILE] [--NAME VALUE]...
 Each option comes from, first to last: its flag (--NAME VALUE or --NAME=VALUE), its environment
 variable, the JSON object in --config FILE (keys are the NAMEs), its default.
 
-${OPTIONS.map((o) => `  --${o.name.padEnd(26)}${o.env.padEnd(31)}default: ${o.default ?? "(required)"}\n      ${o.meaning}`).join("\n")}
+${OPTIONS.map((o) => `  --${(o.name + " ").padEnd(26)}${(o.env + " ").padEnd(31)}default: ${defaultText(o)}\n      ${o.meaning}`).join("\n")}
   --config FILE               a JSON file of options, e.g. {"jid": "files.example.org", "max-file-size": "1GiB"}
   --help                      this text
 
 Exit codes: 0 stopped by SIGTERM/SIGINT; 1 the store could not be opened; 2 bad options.
 `;
 
-export type LoadResult = { kind: "help" } | { kind: "config"; config: ComponentConfig } | { kind: "invalid"; problems: string[] };
+/** The default as --help and the README show it. */
+
+export type LoadResult =
+  | { kind: "help" }
+  | { kind: "config"; config: ComponentConfig; warnings: string[] }
+  | { kind: "invalid"; problems: string[] }
+  /** all is well but no secret was given and stdin is a terminal: ask, then load again with `prompted` */
+  | { kind: "ask-secret" };
 
 /** Reads a file as text; the CLI passes fs.readFileSync, tests a stub. */
 export type ReadText = (path: string) => string;
 
 /** Flags, environment and config file into a checked config, or every problem found (one line each). */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, readText: ReadText): LoadResult {
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, readText: ReadText, io: SecretIo = {}): LoadResult {
   const problems: string[] = [];
   const flags = new Map<string, string>();
   let configFile: string | undefined;
@@ -138,12 +181,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
   const fromFile = configFile === undefined ? {} : readConfigFile(configFile, readText, problems);
   const config: Record<string, unknown> = {};
   for (const o of OPTIONS) {
+    if (o.key === "secret" || o.key === "secretFile") continue; // resolveSecret, below
     const envValue = env[o.env] === "" ? undefined : env[o.env];
     const [raw, source] =
       flags.has(o.name) ? [flags.get(o.name), `--${o.name}`]
       : envValue !== undefined ? [envValue, o.env]
       : fromFile[o.name] !== undefined ? [fromFile[o.name], `"${o.name}" in ${configFile}`]
       : [o.default, "default"];
+    if (raw === undefined && o.derived) continue; // after the loop, from the others
     if (raw === undefined) {
       problems.push(`--${o.name} (or ${o.env}) is required: ${o.meaning}`);
       continue;
@@ -155,7 +200,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, read
       problems.push(`--${o.name}${source === `--${o.name}` ? "" : ` (from ${source})`} ${err.message}`);
     }
   }
-  return problems.length ? { kind: "invalid", problems } : { kind: "config", config: config as unknown as ComponentConfig };
+  for (const o of OPTIONS) {
+    if (o.derived && !(o.key in config) && config.jid !== undefined) (config as any)[o.key] = o.derived.from(config as Partial<ComponentConfig>);
+  }
+  const warnings: string[] = [];
+  const secret = resolveSecret({ flags, env, fromFile, configFile, readText, io, problems, warnings });
+  if (secret === "ask") return problems.length ? { kind: "invalid", problems } : { kind: "ask-secret" };
+  config.secret = secret;
+  return problems.length ? { kind: "invalid", problems } : { kind: "config", config: config as unknown as ComponentConfig, warnings };
 }
 
 // JSON values may be strings or numbers (lists as arrays too); they go through the same parsers.

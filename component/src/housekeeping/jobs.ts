@@ -27,7 +27,7 @@ export function resolveHousekeepingOptions(options: HousekeepingOptions = {}): R
     const v = out[name];
     if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`housekeeping option ${name} must be an integer >= ${min}, got ${v}`);
   };
-  check("abandonAfterMs", 60_000);
+  check("abandonAfterMs", 1000); // upload/reservations.ts runs it at --reservation-idle-seconds
   check("receiptRetentionMs", 0);
   check("batchSize", 1);
   return out;

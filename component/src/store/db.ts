@@ -3,6 +3,7 @@
 // lives in PRAGMA user_version, all pending migrations run in one IMMEDIATE transaction (a
 // failing one leaves the database as it was), and a database written by newer code is refused
 // before anything touches it (DatabaseFromFutureError).
+import { chmodSync, closeSync, constants, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 
@@ -30,6 +31,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
     throw new TypeError(`the store needs a database file path, not ${JSON.stringify(path)}`);
   }
   const { busyTimeoutMs = 5000, migrations = MIGRATIONS } = options;
+  ownerOnly(path);
   const db = new Database(path, { timeout: busyTimeoutMs });
   try {
     if (db.pragma("journal_mode = WAL", { simple: true }) !== "wal") throw new Error(`${path}: WAL mode refused`);
@@ -42,6 +44,26 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   } catch (err) {
     db.close();
     throw err;
+  }
+}
+
+/**
+ * The database holds who sends what to whom: 0600. SQLite creates its -wal and -shm with the
+ * database file's mode, so the file is created 0600 before SQLite opens it; an existing one (and
+ * its -wal/-shm), left 0644 by an older version, is narrowed.
+ */
+function ownerOnly(path: string): void {
+  try {
+    closeSync(openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600));
+  } catch {
+    return; // SQLite reports the path's problem in its own words
+  }
+  for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(p, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
   }
 }
 

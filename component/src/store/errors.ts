@@ -36,8 +36,29 @@ export class FileTooLargeError extends StoreError {
 
 /** Accepting this file would put the sender or the recipient over its quota; retry later. */
 export class QuotaExceededError extends StoreError {
-  constructor(readonly scope: "sender" | "recipient", readonly usedBytes: number, readonly quotaBytes: number) {
+  constructor(readonly scope: "sender" | "recipient" | "store", readonly usedBytes: number, readonly quotaBytes: number) {
     super("wait", "resource-constraint", `${scope} quota of ${quotaBytes} bytes exceeded (${usedBytes} in use)`);
+  }
+}
+
+/** The sender already has maxFilesPerSender files waiting. */
+export class TooManyFilesError extends StoreError {
+  constructor(readonly limit: number) {
+    super("wait", "resource-constraint", `you have ${limit} files waiting here already, the most one sender may have`);
+  }
+}
+
+/** The sender has left files for maxNewRecipientsPerHour new recipients in the last hour. */
+export class TooManyRecipientsError extends StoreError {
+  constructor(readonly limit: number) {
+    super("wait", "resource-constraint", `you left files for ${limit} new recipients in the last hour, the most allowed; try later`);
+  }
+}
+
+/** Taking the file would leave less than minFreeDiskBytes free on the store's disk. */
+export class LowDiskSpaceError extends StoreError {
+  constructor(readonly minFreeBytes: number) {
+    super("wait", "resource-constraint", `the store's disk is nearly full (it keeps ${minFreeBytes} bytes free); try later`);
   }
 }
 

@@ -48,6 +48,20 @@ export function prepareQueries(db: Db) {
     /** declared sizes still reserved by a sender / for a recipient */
     senderReserved: q<{ bytes: number }>("SELECT coalesce(sum(size), 0) AS bytes FROM files WHERE sender = ? AND state <> 'delivered'"),
     recipientReserved: q<{ bytes: number }>("SELECT coalesce(sum(size), 0) AS bytes FROM files WHERE recipient = ? AND state <> 'delivered'"),
+    // admission (admission.ts): counts and costs, each file at max(size, floor)
+    senderCost: q<{ files: number; cost: number }>(
+      "SELECT count(*) AS files, coalesce(sum(max(size, ?)), 0) AS cost FROM files WHERE sender = ? AND state <> 'delivered'",
+    ),
+    recipientCost: q<{ cost: number }>("SELECT coalesce(sum(max(size, ?)), 0) AS cost FROM files WHERE recipient = ? AND state <> 'delivered'"),
+    storeCost: q<{ cost: number; pending: number }>(
+      `SELECT coalesce(sum(max(size, ?)), 0) AS cost,
+              coalesce(sum(CASE state WHEN 'uploading' THEN size - bytes_received ELSE 0 END), 0) AS pending
+       FROM files WHERE state <> 'delivered'`,
+    ),
+    newRecipientsSince: q<{ n: number }>(
+      "SELECT count(*) AS n FROM (SELECT min(created_at) AS first FROM files WHERE sender = ? GROUP BY recipient) WHERE first > ?",
+    ),
+    knownRecipient: q<{ one: number }>("SELECT 1 AS one FROM files WHERE sender = ? AND recipient = ? LIMIT 1"),
     senderUsage: q<UsageRow>("SELECT files, reserved_bytes, stored_bytes FROM usage_by_sender WHERE jid = ?"),
     recipientUsage: q<UsageRow>("SELECT files, reserved_bytes, stored_bytes FROM usage_by_recipient WHERE jid = ?"),
     totals: q<UsageRow & { senders: number; recipients: number }>(

@@ -283,7 +283,7 @@ describe("offline store", () => {
 
   it("enforces per-sender and per-recipient quotas on declared sizes; delivery frees them", async () => {
     await store.close();
-    open({ limits: { senderQuotaBytes: 100 * KiB, recipientQuotaBytes: 150 * KiB } });
+    open({ limits: { senderQuotaBytes: 100 * KiB, recipientQuotaBytes: 150 * KiB, fileCostFloorBytes: 0 } });
     const a = randomData(60 * KiB);
     const b = randomData(60 * KiB);
     const idA = await upload(a);

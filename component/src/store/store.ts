@@ -40,7 +40,9 @@
 // Decisions:
 // - A hash mismatch at finishUpload deletes the upload (bytes and row): the bad bytes may be
 //   anywhere, so nothing can be resumed; the sender starts again, and beginUpload gives a new id.
-// - Quotas count the declared size of every file not yet delivered, from beginUpload on.
+// - Admission (admission.ts): quotas count every file not yet delivered, from beginUpload on,
+//   at max(declared size, fileCostFloorBytes); an upload idle for the reservation time is removed
+//   (upload/reservations.ts), so a reservation with no bytes coming does not block anyone for long.
 // - markDelivered sets the row to 'delivered' first, then unlinks: the row never claims bytes
 //   that are gone, and a failed unlink leaves a file the accounting job finds and removes.
 // - Only the recipient can see or read a file; anyone else gets what a missing id gets.
@@ -51,18 +53,19 @@ import { resolveStoreOptions, type StoreOptions } from "./config.js";
 import { openDatabase, type Db } from "./db.js";
 import {
   BadRequestError,
-  FileTooLargeError,
   HashMismatchError,
   IncompleteUploadError,
   NotFoundError,
   NotUploadingError,
   OffsetMismatchError,
   BeyondSizeError,
-  QuotaExceededError,
   SenderNotAllowedError,
   StorageFailedError,
 } from "./errors.js";
 import { createDeliveryStates, type DeliveryStates } from "./delivery-state.js";
+import { decideAdmission } from "./admission.js";
+import { DiskGuard } from "./disk.js";
+import { HOUR_MS } from "../time.js";
 import { createMaintenance, type StoreMaintenance } from "./maintenance.js";
 import { toReceipt, toStoredFile, toUsage, type Receipt, type StoredFile, type UploadHandle, type UploadRequest, type Usage } from "./model.js";
 import { prepareQueries, type FileRow } from "./queries.js";
@@ -113,6 +116,7 @@ export function createStore(options: StoreOptions): OfflineStore {
   const files = ByteFiles.beside(o.path);
   try {
     fs.mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(files.dir, 0o700); // an existing one too: the bytes are only the store's
   } catch (err) {
     db.close();
     throw err;
@@ -121,6 +125,7 @@ export function createStore(options: StoreOptions): OfflineStore {
   const onError = (err: unknown) => process.emitWarning(err instanceof Error ? err : new Error(String(err)), "OfflineStoreWarning");
   const uploads = new OpenUploads(q, files, { syncEveryBytes: o.syncEveryBytes, idleCloseMs: o.idleCloseMs, onError });
   const { lock } = uploads;
+  const disk = new DiskGuard(() => o.freeDiskBytes(files.dir), o.limits.minFreeDiskBytes);
   let closed = false;
 
   const assertOpen = () => {
@@ -128,15 +133,23 @@ export function createStore(options: StoreOptions): OfflineStore {
   };
 
   /** Reuses the unfinished upload or reserves a new one, quotas checked, in one write transaction. */
-  const reserve = db.transaction((r: Omit<FileRow, "state" | "bytes_received" | "delivered_offset" | "updated_at" | "delivered_at">) => {
+  const reserve = db.transaction((r: Omit<FileRow, "state" | "bytes_received" | "delivered_offset" | "updated_at" | "delivered_at">, freeBytes: number | undefined) => {
     const existing = q.unfinished.get(r.sender, r.recipient, r.sha256, r.size);
     if (existing) return { row: existing, resumed: true };
-    const senderUsed = q.senderReserved.get(r.sender)!.bytes;
-    if (senderUsed + r.size > o.limits.senderQuotaBytes) throw new QuotaExceededError("sender", senderUsed, o.limits.senderQuotaBytes);
-    const recipientUsed = q.recipientReserved.get(r.recipient)!.bytes;
-    if (recipientUsed + r.size > o.limits.recipientQuotaBytes) {
-      throw new QuotaExceededError("recipient", recipientUsed, o.limits.recipientQuotaBytes);
-    }
+    const floor = o.limits.fileCostFloorBytes;
+    const sender = q.senderCost.get(floor, r.sender)!;
+    const total = q.storeCost.get(floor)!;
+    const refusal = decideAdmission({
+      senderDomain: domainOf(r.sender),
+      size: r.size,
+      sender: { files: sender.files, costBytes: sender.cost },
+      recipientCostBytes: q.recipientCost.get(floor, r.recipient)!.cost,
+      storeCostBytes: total.cost,
+      newRecipientsLastHour: q.newRecipientsSince.get(r.sender, r.created_at - HOUR_MS)!.n,
+      knownRecipient: q.knownRecipient.get(r.sender, r.recipient) !== undefined,
+      disk: freeBytes === undefined ? undefined : { freeBytes, pendingBytes: total.pending },
+    }, o.limits);
+    if (refusal) throw refusal;
     q.insert.run(r);
     return { row: q.byId.get(r.id)!, resumed: false };
   });
@@ -172,10 +185,10 @@ export function createStore(options: StoreOptions): OfflineStore {
       const sender = bareJid(request.sender, "sender");
       const recipient = bareJid(request.recipient, "recipient");
       const allowed = o.limits.allowedSenderDomains;
-      if (allowed && !allowed.includes(domainOf(sender))) throw new SenderNotAllowedError(domainOf(sender));
+      if (allowed && !allowed.includes(domainOf(sender))) throw new SenderNotAllowedError(domainOf(sender)); // before any disk probe
       const size = checkSize(request.size);
-      if (size > o.limits.maxFileSize) throw new FileTooLargeError(size, o.limits.maxFileSize);
       const sha256 = checkSha256(request.sha256);
+      const freeBytes = o.limits.minFreeDiskBytes > 0 ? await disk.free() : undefined;
       const now = clock();
       const { row, resumed } = reserve.immediate({
         id: newFileId(),
@@ -187,7 +200,7 @@ export function createStore(options: StoreOptions): OfflineStore {
         media_type: normalizeMediaType(request.mediaType),
         created_at: now,
         expires_at: now + o.expireAfterMs,
-      });
+      }, freeBytes);
       return lock.run(row.id, async () => {
         const upload = await uploads.attach(uploadingRow(row.id));
         uploads.touch(upload);
@@ -206,6 +219,7 @@ export function createStore(options: StoreOptions): OfflineStore {
         uploads.touch(upload);
         if (offset !== upload.written) throw new OffsetMismatchError(offset, upload.written);
         if (offset + chunk.length > upload.size) throw new BeyondSizeError(offset + chunk.length, upload.size);
+        await disk.beforeWrite(chunk.length); // the floor holds while writing too (other writers share the disk)
         if (chunk.length > 0) await uploads.write(upload, chunk, clock());
         return upload.written;
       });

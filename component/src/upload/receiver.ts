@@ -4,7 +4,7 @@
 // stanza error with its condition and text; a re-offer of the same file by the same sender for
 // the same recipient continues the upload at the bytes the store holds (<range offset/>).
 import { EventEmitter } from "node:events";
-import { badRequest, bare, parseRecipient, sha256Of, type IncomingOffer } from "@xft/protocol";
+import { badRequest, bare, parseRecipient, sha256Of, type IncomingOffer, type Transfer } from "@xft/protocol";
 import type { OfflineStore, StoredFile, UploadHandle } from "../store/index.js";
 import { storeSink } from "./sink.js";
 
@@ -18,6 +18,8 @@ export function uploadReceiver(deps: { store: OfflineStore; onError?: (err: unkn
   const uploads = new EventEmitter<UploadEvents>();
   // what screen() reserved for an offer, for accept() to take it up
   const reserved = new WeakMap<IncomingOffer, UploadHandle>();
+  // the live session of each upload, for ending it when its reservation expires
+  const sessions = new Map<string, Transfer>();
 
   /** FileTransferOptions.screenOffer: throws the stanza error the session-initiate gets. */
   async function screen(offer: IncomingOffer): Promise<void> {
@@ -38,10 +40,23 @@ export function uploadReceiver(deps: { store: OfflineStore; onError?: (err: unkn
   function accept(offer: IncomingOffer): void {
     const upload = reserved.get(offer);
     if (!upload) return offer.decline("not screened"); // only if screen is not wired: never silently take a file
-    offer.acceptInto(storeSink(store, upload, (file) => uploads.emit("stored", file))).catch(onError);
+    offer
+      .acceptInto(storeSink(store, upload, (file) => uploads.emit("stored", file)))
+      .then((transfer) => {
+        sessions.set(upload.id, transfer);
+        const forget = () => sessions.get(upload.id) === transfer && sessions.delete(upload.id);
+        transfer.done.then(forget, forget);
+      })
+      .catch(onError);
   }
 
-  return { screen, accept, uploads };
+  /** The store removed an idle upload (reservations.ts): end its session, if one is live. */
+  function expired(file: StoredFile): void {
+    sessions.get(file.id)?.cancel("the upload brought no data for too long: its reservation expired");
+    sessions.delete(file.id);
+  }
+
+  return { screen, accept, expired, uploads };
 }
 
 export type UploadReceiver = ReturnType<typeof uploadReceiver>;

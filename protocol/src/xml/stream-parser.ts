@@ -14,6 +14,13 @@
 //   "start"   (root)     the stream header <stream:stream ...>
 //   "element" (element)  each complete child of the root, with `parent` set to the root
 //   "end"     (root)     </stream:stream>
+//   "stanza-refused" (shell, reason)  a stanza over maxElements, maxAttributes or
+//                        maxAttributeLength: it is skipped to its end without being held (only
+//                        its depth is counted, so the part after the cap is not checked for
+//                        matching end tags: the server relaying it has parsed it), and `shell` is
+//                        its top-level element with its attributes and no children, so that the
+//                        connection can answer it with an error. The stream goes on: a stanza a
+//                        remote peer had relayed to us must not cost everyone our connection.
 //   "error"   (XMLError) the input is not a well-formed XMPP stream; the parser then ignores all
 //                        further input (the connection answers with a bad-format stream error).
 // Malformed input never throws out of write() (given an "error" listener: as with any
@@ -48,12 +55,25 @@ export interface StreamParserOptions {
   maxElementSize?: number;
   /** Deepest nesting of elements, the root included (ltx's toString() and getNS() recurse). */
   maxDepth?: number;
+  /** Most elements in one stanza, itself included: over it, the stanza is refused (below). */
+  maxElements?: number;
+  /** Most attributes in one stanza, all its elements together: over it, the stanza is refused. */
+  maxAttributes?: number;
+  /** Longest attribute value, in code units as written: over it, the stanza is refused. */
+  maxAttributeLength?: number;
 }
 
 /** 1 MiB as Prosody and ejabberd are configured (SERVERS.md), plus room for what a server adds
  * when it routes a stanza (from/to attributes, <delay/>, carbons and MAM wrappers). */
 export const DEFAULT_MAX_ELEMENT_SIZE = 1024 * 1024 + 64 * 1024;
 export const DEFAULT_MAX_DEPTH = 256;
+// Each ltx Element costs ~300 bytes: 1 MB of "<a/>" is 262 144 of them, ~80 MB for one stanza
+// (the component went 67 -> 238 MiB RSS after ten such stanzas, issue 12). Our stanzas have tens
+// of elements; the largest we receive is a roster (a few per contact): 10 000 is ~3 MB.
+export const DEFAULT_MAX_ELEMENTS = 10_000;
+export const DEFAULT_MAX_ATTRIBUTES = 20_000;
+// a full JID is at most 3071 bytes (RFC 7622 §3), written with entities up to ~6x that
+export const DEFAULT_MAX_ATTRIBUTE_LENGTH = 16 * 1024;
 
 const TEXT = 0; // character data, up to the next '<'
 const TAG = 1; // inside <...> of a start or end tag, looking for the '>' that is not in quotes
@@ -92,6 +112,13 @@ export class StreamParser extends EventEmitter {
 
   private readonly maxElementSize: number;
   private readonly maxDepth: number;
+  private readonly maxElements: number;
+  private readonly maxAttributes: number;
+  private readonly maxAttributeLength: number;
+  private stanza: Element | null = null; // the open top-level element
+  private elements = 0; //                  its elements so far, itself included
+  private attributes = 0; //                and their attributes
+  private refused: string | null = null; // why the open stanza is being skipped, or null
 
   private state = PROLOG;
   private mode = TEXT;
@@ -111,6 +138,9 @@ export class StreamParser extends EventEmitter {
     super();
     this.maxElementSize = options.maxElementSize ?? DEFAULT_MAX_ELEMENT_SIZE;
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.maxElements = options.maxElements ?? DEFAULT_MAX_ELEMENTS;
+    this.maxAttributes = options.maxAttributes ?? DEFAULT_MAX_ATTRIBUTES;
+    this.maxAttributeLength = options.maxAttributeLength ?? DEFAULT_MAX_ATTRIBUTE_LENGTH;
   }
 
   write(data: string | Uint8Array): void {
@@ -189,7 +219,7 @@ export class StreamParser extends EventEmitter {
         }
         const content = this.joinParts(s.slice(pos, end));
         if (this.mode === CDATA) {
-          if (content) this.cursor!.t(content);
+          if (content && this.refused === null) this.cursor!.t(content);
         } else if (!/^xml[ \t\r\n]/.test(content)) {
           throw new XMLError("processing instructions are not allowed in XMPP (RFC 6120 §11.1)");
         }
@@ -204,7 +234,7 @@ export class StreamParser extends EventEmitter {
   // Character data in s[from, to).
   private text(s: string, from: number, to: number): void {
     if (this.depth >= 2) {
-      this.parts.push(s.slice(from, to));
+      if (this.refused === null) this.parts.push(s.slice(from, to));
       return;
     }
     // Between stanzas only whitespace is expected (keepalives); it is not kept. Before the
@@ -288,6 +318,10 @@ export class StreamParser extends EventEmitter {
   }
 
   private open(name: string, attrs: Record<string, string>): void {
+    if (this.refused !== null) {
+      this.depth++; // skipping: nothing is built or kept
+      return;
+    }
     const element = new Element(name, attrs);
     if (this.state === PROLOG) {
       this.state = OPEN;
@@ -298,13 +332,40 @@ export class StreamParser extends EventEmitter {
       return;
     }
     if (this.depth >= this.maxDepth) throw new XMLError(`elements nested deeper than ${this.maxDepth}`);
+    if (this.depth === 1) {
+      this.stanza = element;
+      this.elements = this.attributes = 0;
+    }
+    const refusal = this.overCap(attrs);
+    if (refusal !== null) {
+      // drop what was built: the stanza is kept as a shell, its attributes and no children
+      this.refused = refusal;
+      this.stanza!.children = [];
+      this.cursor = this.stanza;
+      this.depth++;
+      return;
+    }
     // Like @xmpp/xml: a top-level element gets its parent (the root) only once it is complete.
     if (this.depth >= 2) this.cursor!.cnode(element);
     this.cursor = element;
     this.depth++;
   }
 
+  // Counts one more element of the open stanza; the reason it goes over a cap, or null.
+  private overCap(attrs: Record<string, string>): string | null {
+    if (++this.elements > this.maxElements) return `more than ${this.maxElements} elements in one stanza`;
+    for (const key in attrs) {
+      if (++this.attributes > this.maxAttributes) return `more than ${this.maxAttributes} attributes in one stanza`;
+      if (attrs[key].length > this.maxAttributeLength) return `an attribute value longer than ${this.maxAttributeLength} characters`;
+    }
+    return null;
+  }
+
   private close(name: string, at: number): void {
+    if (this.refused !== null && this.depth > 2) {
+      this.depth--; // skipping: only the depth is counted
+      return;
+    }
     const { cursor, root } = this;
     if (!cursor || !root) throw new XMLError(`unexpected end tag </${name}>`);
     if (name !== cursor.name) throw new XMLError(`${cursor.name} must be closed, found </${name}>.`);
@@ -328,12 +389,17 @@ export class StreamParser extends EventEmitter {
     cursor.parent = root;
     this.cursor = root;
     this.depth = 1;
-    this.deliver("element", cursor);
+    this.stanza = null;
+    const refused = this.refused;
+    this.refused = null;
+    if (refused !== null) this.deliver("stanza-refused", cursor, refused);
+    else this.deliver("element", cursor);
   }
 
-  private deliver(event: "start" | "element" | "end", element: Element): void {
+  private deliver(event: "start" | "element" | "end" | "stanza-refused", element: Element, reason?: string): void {
     try {
-      this.emit(event, element);
+      if (reason !== undefined) this.emit(event, element, reason);
+      else this.emit(event, element);
     } catch (err) {
       throw new ListenerError(err);
     }

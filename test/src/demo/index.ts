@@ -21,6 +21,7 @@ import { startProsody } from "../harness/prosody.js";
 import { runXft, type CliRun } from "../helpers/cli.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { befriendUsers } from "../helpers/roster.js";
 import { byLine, createScreen } from "./screen.js";
 import { checkCleanedUp, newStory, printSummary, type Story } from "./summary.js";
 
@@ -89,6 +90,12 @@ async function play(story: Story, { work, server, runs, proxies, setPhone }: Sta
   screen.say(`Prosody for ${server.host} on ${server.service} (data in ${server.dir}), work dir ${work}`);
   await server.register("alice", "alicepass");
   await server.register("bob", "bobpass");
+  // they are each other's contacts: bob's `xft receive` takes new files, and the store's
+  // deliveries, only from contacts
+  await befriendUsers(
+    { XFT_JID: jid("alice"), XFT_PASSWORD: "alicepass", XFT_SERVICE: server.service },
+    { XFT_JID: jid("bob"), XFT_PASSWORD: "bobpass", XFT_SERVICE: server.service },
+  );
 
   // the store: a database in the work dir; a device that does not accept a delivery in 3 s is skipped
   // (--db as a flag, not only in the environment: the clean-up check finds processes by command line)

@@ -40,8 +40,9 @@ export const SERVER_KINDS: ServerKind[] = parseServerKinds(process.env.XFT_TEST_
 
 export const serverName = (kind: ServerKind) => (kind === "prosody" ? "Prosody" : "ejabberd");
 
-/** A throwaway server of this kind with default options: host localhost, one component. */
-export async function startServer(kind: ServerKind): Promise<XmppServer> {
-  const server = kind === "prosody" ? await startProsody() : await startEjabberd();
+/** A throwaway server of this kind: host localhost, one component files.localhost unless
+ *  `components` (domain -> secret) names others. */
+export async function startServer(kind: ServerKind, opts: { components?: Record<string, string> } = {}): Promise<XmppServer> {
+  const server = kind === "prosody" ? await startProsody(opts) : await startEjabberd(opts);
   return Object.assign(server, { kind });
 }

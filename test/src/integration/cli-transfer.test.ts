@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft } from "../helpers/cli.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { befriendUsers } from "../helpers/roster.js";
 
 for (const kind of SERVER_KINDS) describe(`xft send / receive through ${serverName(kind)}`, function () {
   this.timeout(120_000);
@@ -19,6 +20,7 @@ for (const kind of SERVER_KINDS) describe(`xft send / receive through ${serverNa
     await server.register("bob", "bobpass");
     alice = accountEnv(`alice@${server.host}`, "alicepass", server.service);
     bob = accountEnv(`bob@${server.host}`, "bobpass", server.service);
+    await befriendUsers(alice, bob); // `xft receive` takes new files from contacts only
   });
   after(async () => {
     await server?.stop();

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { OPTIONS } from "@xft/component/config/options.js";
+import { defaultText, OPTIONS } from "@xft/component/config/options.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { execComponentBin, runComponentBin } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
@@ -25,7 +25,7 @@ describe("xft-component command line", function () {
       const line = stdout.split("\n").find((l) => l.trimStart().startsWith(`--${o.name} `));
       assert.ok(line, `--${o.name} in --help`);
       assert.ok(line.includes(o.env), `${o.env} on the line of --${o.name}`);
-      assert.ok(line.includes(`default: ${o.default ?? "(required)"}`), `default of --${o.name}: ${line}`);
+      assert.ok(line.includes(`default: ${defaultText(o)}`), `default of --${o.name}: ${line}`);
     }
     assert.match(stdout, /--config FILE/);
   });
@@ -37,7 +37,7 @@ describe("xft-component command line", function () {
     ["expiry out of bounds", ["--expire-days=0"], required, /^xft-component: --expire-days must be a whole number from 1 to 3650, got "0"$/],
     ["a service without a port", ["--service", "xmpp://localhost"], required, /^xft-component: --service must look like xmpp:\/\/host:port/],
     ["a JID with a local part", [], { ...required, XFT_COMPONENT_JID: "bob@files.localhost" }, /^xft-component: --jid \(from XFT_COMPONENT_JID\) must be a domain name/],
-    ["a missing secret", ["--jid", "files.localhost"], {}, /^xft-component: --secret \(or XFT_COMPONENT_SECRET\) is required/],
+    ["a missing secret", ["--jid", "files.localhost"], {}, /^xft-component: --secret: the secret is required: --secret-file FILE, XFT_COMPONENT_SECRET_FILE, XFT_COMPONENT_SECRET, or run from a terminal/],
     ["a bad cron expression", ["--housekeeping-cron", "every day"], required, /^xft-component: --housekeeping-cron must be a cron expression/],
     ["a bad domain list", [], { ...required, XFT_ALLOWED_SENDER_DOMAINS: "example.org, not a domain" }, /^xft-component: --allowed-sender-domains \(from XFT_ALLOWED_SENDER_DOMAINS\) must be a domain name/],
     ["an unknown option", ["--max-size", "1G"], required, /^xft-component: unknown option --max-size \(see --help\)$/],

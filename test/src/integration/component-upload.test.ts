@@ -18,6 +18,7 @@ import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harne
 import { accountEnv, execXft, runXft } from "../helpers/cli.js";
 import { componentEnv, runComponentBin, runComponentHere, type ComponentRun } from "../helpers/component.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { befriendUsers } from "../helpers/roster.js";
 import { until } from "../helpers/wait.js";
 import { WINDOW_BYTES } from "../helpers/cuts.js";
 
@@ -48,6 +49,8 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
     server = await startServer(kind);
     await server.register("alice", "alicepass");
     await server.register("bob", "bobpass");
+    // contacts: `xft receive` takes new files, and store deliveries, only from contacts
+    await befriendUsers(accountEnv(alice(), "alicepass", server.service), accountEnv(bob(), "bobpass", server.service));
   });
   beforeEach(async () => {
     work = await tempDir();

@@ -11,6 +11,7 @@ import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component.js";
+import { createContacts } from "@xft/client-plugin/roster/roster.js";
 import { loadConfig } from "@xft/component/config/options.js";
 import { runComponent, type RunningComponent } from "@xft/component/main.js";
 import { createStore } from "@xft/component/store/index.js";
@@ -22,6 +23,8 @@ import { startProsody } from "../harness/prosody.js";
 import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../harness/servers.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { WINDOW_BYTES } from "../helpers/cuts.js";
+import { befriendUsers } from "../helpers/roster.js";
+import { accountEnv } from "../helpers/cli.js";
 
 const MiB = 1024 * 1024;
 
@@ -67,6 +70,8 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
     server = await startWithOfflineMessages(kind);
     await server.register("alice", "alicepass");
     await server.register("bob", "bobpass");
+    // contacts: auto-receive takes a store's delivery only of a file a contact left
+    await befriendUsers(accountEnv(alice(), "alicepass", server.service), accountEnv(bobJid(), "bobpass", server.service));
   });
   beforeEach(async () => {
     work = await tempDir();
@@ -99,7 +104,7 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
   async function bobWithPlugin(downloadDir: string, resource?: string): Promise<Bob> {
     const account = await login("bob", resource);
     const plugin = autoTransferPlugin(account.port, {
-      downloadDir, preferences: { ...DEFAULT_PREFERENCES, autoReceive: true },
+      downloadDir, preferences: { ...DEFAULT_PREFERENCES, autoReceive: true }, contacts: createContacts(account.port),
       findComponent: () => discoverComponent(account.port, server.host, { timeoutMs: 5000 }),
     });
     const bob: Bob = { account, plugin, completed: [], started: [] };
@@ -140,7 +145,7 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
     const notices: Element[] = [];
     account.port.onMessage((m) => void (parseWaiting(m) && notices.push(m)));
     const plugin = autoTransferPlugin(account.port, {
-      downloadDir: dir, preferences: { ...DEFAULT_PREFERENCES, autoReceive: true },
+      downloadDir: dir, preferences: { ...DEFAULT_PREFERENCES, autoReceive: true }, contacts: createContacts(account.port),
       findComponent: () => discoverComponent(account.port, server.host, { timeoutMs: 5000 }),
     });
     const approved: string[] = [];

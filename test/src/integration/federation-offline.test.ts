@@ -11,6 +11,7 @@ import { accountEnv, runXft } from "../helpers/cli.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { useFederation } from "../helpers/federation-suite.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { befriendUsers } from "../helpers/roster.js";
 
 const MiB = 1024 * 1024;
 
@@ -20,9 +21,13 @@ describe("federation: offline forward through a.test's store, delivered on b.tes
   let work: string;
   let component: ComponentRun | undefined;
   const accounts: Account[] = [];
-  useFederation((started) => void (fed = started));
   const alice = () => accountEnv("alice@a.test", "alicepass", fed.a.service);
   const bob = () => accountEnv("bob@b.test", "bobpass", fed.b.service);
+  // contacts: `xft receive` takes new files, and store deliveries, only from contacts
+  useFederation(async (started) => {
+    fed = started;
+    await befriendUsers(alice(), bob());
+  });
 
   beforeEach(async () => {
     work = await tempDir();

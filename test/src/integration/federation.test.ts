@@ -7,6 +7,7 @@ import type { Federation } from "../harness/federation.js";
 import { accountEnv, execXft, runXft } from "../helpers/cli.js";
 import { useFederation } from "../helpers/federation-suite.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { befriendUsers } from "../helpers/roster.js";
 
 describe("federation: Prosody a.test <-> ejabberd b.test", function () {
   this.timeout(120_000);
@@ -14,10 +15,11 @@ describe("federation: Prosody a.test <-> ejabberd b.test", function () {
   let work: string;
   let alice: Record<string, string>;
   let bob: Record<string, string>;
-  useFederation((started) => {
+  useFederation(async (started) => {
     fed = started;
     alice = accountEnv("alice@a.test", "alicepass", fed.a.service);
     bob = accountEnv("bob@b.test", "bobpass", fed.b.service);
+    await befriendUsers(alice, bob); // `xft receive` takes new files from contacts only
   });
   beforeEach(async () => {
     work = await tempDir();

@@ -16,6 +16,7 @@ import { SERVER_KINDS, serverName, type ServerKind, type XmppServer } from "../h
 import { accountEnv, runXft } from "../helpers/cli.js";
 import { cutInTurn, WINDOW_BYTES } from "../helpers/cuts.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { befriendUsers } from "../helpers/roster.js";
 import { sleep, until } from "../helpers/wait.js";
 
 const MiB = 1024 * 1024;
@@ -74,6 +75,8 @@ for (const { kind, smacks } of SETUPS) {
       server = kind === "prosody" ? Object.assign(await startProsody({ smacks }), { kind }) : Object.assign(await startEjabberd(), { kind });
       await server.register("alice", "alicepass");
       await server.register("bob", "bobpass");
+      // contacts: `xft receive` (the killed-receiver test) takes new files from contacts only
+      await befriendUsers(accountEnv(`alice@${server.host}`, "alicepass", server.service), accountEnv(`bob@${server.host}`, "bobpass", server.service));
     });
     after(async () => {
       if (TRACE) console.log((await server.log()).split("\n").filter((l) => /smacks|c2s|alice/i.test(l)).slice(-150).join("\n"));

@@ -104,7 +104,11 @@ const count = (log: string[], re: RegExp) => log.filter((l) => re.test(l)).lengt
     const dir = join(work, "bob");
     await mkdir(dir);
     account = await openAccount({ jid: bob, password: "bobpass", service: server.service, reconnect: false });
-    const plugin = autoTransferPlugin(account.port, { downloadDir: dir, preferences: { ...DEFAULT_PREFERENCES, autoReceive: true, component: d } });
+    // alice has no account here (nobody's contact): this test is about the store's retries, so
+    // bob's plugin takes new files from anyone (offer-decision.ts)
+    const plugin = autoTransferPlugin(account.port, {
+      downloadDir: dir, preferences: { ...DEFAULT_PREFERENCES, autoReceive: true, component: d }, acceptNewFrom: { from: "anyone" },
+    });
     const completed: (TransferEvent & { path?: string })[] = [];
     plugin.ft.on("transfer-completed", (e) => completed.push(e));
     await account.sendPresence();

@@ -1,0 +1,72 @@
+// A raw Jingle file sender for hostile tests: an account that builds its own stanzas with the
+// protocol's builders and sends whatever the test wants, whenever it wants (no engine to keep
+// it honest). It records the Jingle stanzas the receiver sends back.
+import { randomBytes } from "node:crypto";
+import { createElement as xml, type Element } from "ltx/lib/ltx.js";
+import { makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE, type ReasonCondition } from "@xft/protocol";
+import type { Account } from "@xft/client-plugin/account.js";
+import { until } from "./wait.js";
+
+export const SHA_OF_EMPTY = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+
+export interface RawOffer {
+  sid: string;
+  ibb: string;
+  blockSize: number;
+}
+
+export interface JinglePeer {
+  /** Jingle elements the receiver sent us, in arrival order */
+  received: Element[];
+  /** the session-initiate IQ of a file offer to `to` (a full JID); sha: base64 sha-256, default made up */
+  offerIq(to: string, file: { name: string; size: number; sha256?: string }): { iq: Element; offer: RawOffer };
+  /** offers, and resolves once the IQ was answered with a result (rejects with the IqError otherwise) */
+  offer(to: string, file: { name: string; size: number; sha256?: string }): Promise<RawOffer>;
+  /** waits for the receiver's session-accept, opens the bytestream and sends `data` in one block */
+  sendData(to: string, o: RawOffer, data: Buffer, timeoutMs?: number): Promise<void>;
+  terminate(to: string, o: RawOffer, condition: ReasonCondition): Promise<void>;
+  /** the receiver's session-terminate for this offer, once it came, with its reason's condition */
+  terminated(o: RawOffer, timeoutMs?: number): Promise<string | undefined>;
+}
+
+export function jinglePeer(account: Account): JinglePeer {
+  const received: Element[] = [];
+  // acknowledged, so the receiver's sessions stay up as long as the test wants
+  account.port.onIqSet(NS_JINGLE, "jingle", async (_iq, el) => void received.push(el));
+  const iq = (to: string, child: Element) => xml("iq", { type: "set", to, id: randomBytes(6).toString("hex") }, child);
+  const fromReceiver = (o: RawOffer, action: string) => received.find((j) => j.attrs.sid === o.sid && j.attrs.action === action);
+  const peer: JinglePeer = {
+    received,
+    offerIq(to, file) {
+      const offer: RawOffer = { sid: randomBytes(8).toString("hex"), ibb: randomBytes(8).toString("hex"), blockSize: 4096 };
+      const sha = file.sha256 ?? randomBytes(32).toString("base64");
+      const jingle = makeJingle({
+        action: "session-initiate", sid: offer.sid, initiator: account.jid,
+        contents: [{
+          creator: "initiator", name: "f", senders: "initiator",
+          description: makeDescription({ name: file.name, size: file.size, hashes: [{ algo: "sha-256", value: sha }], range: {}, extensions: [] }),
+          transport: makeIbbTransport({ sid: offer.ibb, blockSize: offer.blockSize, stanza: "iq" }),
+        }],
+      });
+      return { iq: iq(to, jingle), offer };
+    },
+    async offer(to, file) {
+      const { iq: stanza, offer } = peer.offerIq(to, file);
+      await account.port.request(stanza, 10_000);
+      return offer;
+    },
+    async sendData(to, o, data, timeoutMs = 10_000) {
+      await until(`the receiver's session-accept of ${o.sid}`, () => fromReceiver(o, "session-accept") !== undefined, timeoutMs);
+      await account.port.request(iq(to, makeOpen(o.ibb, o.blockSize)), timeoutMs);
+      await account.port.request(iq(to, makeData(o.ibb, 0, data)), timeoutMs);
+    },
+    async terminate(to, o, condition) {
+      await account.port.request(iq(to, makeJingle({ action: "session-terminate", sid: o.sid, contents: [], reason: { condition } })), 10_000);
+    },
+    async terminated(o, timeoutMs = 10_000) {
+      await until(`the receiver's session-terminate of ${o.sid}`, () => fromReceiver(o, "session-terminate") !== undefined, timeoutMs);
+      return fromReceiver(o, "session-terminate")!.getChild("reason")?.children.find((c): c is Element => typeof c !== "string" && c.name !== "text")?.name;
+    },
+  };
+  return peer;
+}

@@ -1,0 +1,94 @@
+// Issue 12 "Done when": a stranger floods a running `xft receive` with 2000 Jingle file offers
+// (session-initiate IQs, all written at once: as fast as the server takes them) while a contact
+// sends 1 MiB with `xft send`. The contact's file arrives intact within 60 s, the receiver stays
+// under 256 open descriptors throughout (its /proc/PID/fd sampled every 100 ms), at most 50
+// leftover files remain in its directory, and it exits 0 after its count.
+import assert from "node:assert/strict";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
+import { accountEnv, runXft, type CliRun } from "../helpers/cli.js";
+import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { jinglePeer, type JinglePeer } from "../helpers/jingle-peer.js";
+import { befriendUsers } from "../helpers/roster.js";
+
+const OFFERS = 2000;
+const MAX_FDS = 256;
+const MAX_LEFTOVERS = 50;
+const DEADLINE_MS = 60_000;
+
+/** the largest number of open descriptors of pid seen, sampled every intervalMs until stop() */
+function sampleDescriptors(pid: number, intervalMs = 100) {
+  const stats = { peak: 0, samples: 0 };
+  const take = () => readdir(`/proc/${pid}/fd`).then((fds) => {
+    stats.samples++;
+    stats.peak = Math.max(stats.peak, fds.length);
+  }, () => undefined); // the process has exited: nothing more to see
+  void take();
+  const timer = setInterval(take, intervalMs);
+  return { stats, stop: () => clearInterval(timer) };
+}
+
+for (const kind of SERVER_KINDS) describe(`an offer flood at a running xft receive through ${serverName(kind)} (issue 12 "Done when")`, function () {
+  this.timeout(180_000);
+  let server: XmppServer;
+  let work: string;
+  let mallory: Account;
+  let raw: JinglePeer;
+  const runs: CliRun[] = [];
+  const env = (user: string) => accountEnv(`${user}@${server.host}`, `${user}pass`, server.service);
+
+  before(async () => {
+    server = await startServer(kind);
+    for (const u of ["alice", "bob", "mallory"]) await server.register(u, `${u}pass`);
+    await befriendUsers(env("alice"), env("bob"));
+    mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service, resource: "flood", reconnect: false });
+    raw = jinglePeer(mallory);
+    work = await tempDir();
+  });
+  after(async () => {
+    for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL");
+    await mallory?.close();
+    await server?.stop();
+    if (work) await removeDir(work);
+  });
+
+  it(`${OFFERS} offers from a stranger while a contact sends 1 MiB: the file arrives intact within 60 s, < ${MAX_FDS} descriptors, <= ${MAX_LEFTOVERS} leftovers, exit 0`, async () => {
+    const inbox = join(work, "inbox");
+    const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "150"], env("bob"));
+    runs.push(receiver);
+    await receiver.ready();
+    const bobJid = /receiving as (\S+)/.exec(receiver.stderr())![1];
+    const fds = sampleDescriptors(receiver.child.pid!);
+    const src = join(work, "from-alice.bin");
+    const expected = await randomFile(src, 1024 * 1024);
+
+    const t0 = Date.now();
+    let answered = 0;
+    const flood = Promise.allSettled(Array.from({ length: OFFERS }, (_, i) =>
+      mallory.port.request(raw.offerIq(bobJid, { name: `junk-${i}.bin`, size: 1_000_000 }).iq, 30_000).finally(() => answered++)));
+    const alice = runXft(["send", `bob@${server.host}`, src, "--no-offline-forward", "--confirm-timeout", "55"], env("alice"));
+    runs.push(alice);
+    const overdue = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), DEADLINE_MS).unref());
+    const outcome = await Promise.race([Promise.all([alice.exit, receiver.exit]), overdue]);
+    const elapsed = Date.now() - t0;
+    const answeredAtEnd = answered;
+    const results = await flood;
+    fds.stop();
+    const files = await listDir(inbox);
+    const leftovers = files.filter((f) => f !== "from-alice.bin");
+    const declined = receiver.events.filter((e) => e.type === "declined").length;
+    console.log(`      ${serverName(kind)}: alice's file in ${elapsed} ms; offers answered by then ${answeredAtEnd}/${OFFERS}, ` +
+      `in all ${results.filter((r) => r.status === "fulfilled").length} results, ${results.filter((r) => r.status === "rejected").length} errors; ` +
+      `declined events ${declined}; peak ${fds.stats.peak} descriptors (${fds.stats.samples} samples); ${leftovers.length} leftovers`);
+
+    assert.notEqual(outcome, "late", `alice's file did not arrive within ${DEADLINE_MS / 1000} s: ${receiver.stderr()} ${JSON.stringify(receiver.events.slice(-3))}`);
+    assert.deepEqual(outcome, [0, 0], `alice's send and the receiver exit 0: ${alice.stderr()} ${receiver.stderr()}`);
+    assert.equal(await sha256(join(inbox, "from-alice.bin")), expected, "alice's file intact");
+    assert.ok(fds.stats.samples >= 3, `descriptors sampled ${fds.stats.samples} times`);
+    assert.ok(fds.stats.peak < MAX_FDS, `peak ${fds.stats.peak} open descriptors`);
+    assert.ok(leftovers.length <= MAX_LEFTOVERS, `${leftovers.length} leftover files: ${leftovers.slice(0, 5)}...`);
+    assert.ok(declined > 0, "the stranger's offers were declined, and said so");
+  });
+});
