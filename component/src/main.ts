@@ -97,6 +97,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   const delivery = createDelivery({
     ft, store, log, send: (stanza) => xmpp.send(stanza), confirmTimeout: config.deliveryConfirmSeconds,
     resubscribeBackoff: { baseMs: config.resubscribeMinSeconds * 1000, maxMs: config.resubscribeMaxSeconds * 1000 },
+    maxStanzasPerDay: config.deliveryMaxStanzasPerDay,
     isOnline: (full) => presence.resourcesOf(full.slice(0, full.indexOf("/"))).includes(full),
     network: { isOnline: () => xmpp.status === "online", reconnect: () => untilOnline(xmpp, 30_000) },
   });

@@ -7,6 +7,7 @@ import { DEFAULT_HOUSEKEEPING_CRON } from "../housekeeping/schedule.js";
 import { HOUSEKEEPING_DEFAULTS } from "../housekeeping/jobs.js";
 import { OptionValueError, parseDomain, parseDomainList, parseInteger, parseService, parseSize } from "./units.js";
 import { DAY_MS } from "../time.js";
+import { MAX_STANZAS_PER_DAY } from "../delivery/budget.js";
 import { parseSecret, resolveSecret, type SecretIo } from "./secret.js";
 
 const GiB = 2 ** 30;
@@ -36,6 +37,9 @@ export interface ComponentConfig {
   /** first and largest delay between subscription retries after a bounce */
   resubscribeMinSeconds: number;
   resubscribeMaxSeconds: number;
+  // delivery (delivery/budget.ts)
+  /** subscribes + probes + notices to one recipient per UTC day */
+  deliveryMaxStanzasPerDay: number;
   housekeepingCron: string;
 }
 
@@ -107,6 +111,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "deliveryConfirmSeconds", name: "delivery-confirm-timeout", env: "XFT_DELIVERY_CONFIRM_TIMEOUT", default: "30", meaning: "seconds a recipient's device has to accept a delivery before the next device online (or the next login) gets it", parse: (r) => parseInteger(r, 1, 86400) },
   { key: "resubscribeMinSeconds", name: "resubscribe-min-seconds", env: "XFT_RESUBSCRIBE_MIN_SECONDS", default: "5", meaning: "when a subscription to a recipient with waiting files bounces (their server unreachable), the first retry comes within this many seconds, each next one within twice as long", parse: (r) => parseInteger(r, 1, 86400) },
   { key: "resubscribeMaxSeconds", name: "resubscribe-max-seconds", env: "XFT_RESUBSCRIBE_MAX_SECONDS", default: "900", meaning: "the longest wait between subscription retries", parse: (r) => parseInteger(r, 1, 86400) },
+  // delivery: what one recipient can be sent (delivery/budget.ts)
+  {
+    key: "deliveryMaxStanzasPerDay", name: "delivery-max-stanzas-per-day", env: "XFT_DELIVERY_MAX_STANZAS_PER_DAY", default: String(MAX_STANZAS_PER_DAY),
+    meaning: "most subscription requests, probes and notices sent to one recipient per UTC day, whatever the number of files or senders; over it they wait for the next day",
+    parse: (r) => parseInteger(r, 2, 10_000),
+  },
   { key: "receiptDays", name: "receipt-days", env: "XFT_RECEIPT_DAYS", default: String(HOUSEKEEPING_DEFAULTS.receiptRetentionMs / DAY_MS), meaning: "days a delivery receipt is kept for the sender", parse: (r) => parseInteger(r, 0, 3650) },
   {
     key: "housekeepingCron", name: "housekeeping-cron", env: "XFT_HOUSEKEEPING_CRON", default: DEFAULT_HOUSEKEEPING_CRON, meaning: "when housekeeping runs (cron, UTC; an optional leading seconds field)",

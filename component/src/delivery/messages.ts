@@ -3,7 +3,7 @@
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { humanSize, makeDelivered, makeWaiting } from "@xft/protocol";
 import { errorCondition } from "../presence/tracker.js";
-import type { Receipt, StoredFile } from "../store/index.js";
+import { sanitizeName, type Receipt, type StoredFile } from "../store/index.js";
 
 /** Our notices carry ids with this prefix, so that a bounce (RFC 6120 §8.2: same id) is known as one. */
 const NOTICE_ID = "xft-waiting-";
@@ -15,13 +15,28 @@ export const makeSubscribe = (bare: string): Element => xml("presence", { to: ba
 /** RFC 6121 §4.3: after a restart, the presence of recipients whose files wait. */
 export const makeProbe = (bare: string): Element => xml("presence", { to: bare, type: "probe" });
 
-/** The one notice of an offline period: every file waiting for bare when it is sent. */
+/** Characters of a file name a notice shows, the ellipsis included: a name is not a place for
+ *  a sender's message to the recipient ("URGENT invoice overdue - pay today at ..."). */
+export const NOTICE_NAME_CHARS = 80;
+/** Files a notice lists; the others are counted ("and 12 more"). A receiver reads at most 64. */
+export const NOTICE_MAX_FILES = 20;
+
+/** A file name as a notice shows it: sanitized again (names kept before the rules grew), cut. */
+export function noticeName(name: string): string {
+  const clean = sanitizeName(name);
+  const chars = [...clean]; // whole characters, never half a surrogate pair
+  return chars.length <= NOTICE_NAME_CHARS ? clean : `${chars.slice(0, NOTICE_NAME_CHARS - 1).join("").trimEnd()}\u2026`;
+}
+
+/** The one notice of an offline period: the files waiting for bare when it is sent. */
 export function makeWaitingNotice(bare: string, files: StoredFile[]): Element {
-  const lines = files.map((f) => `${f.name} (${humanSize(f.size)}) from ${f.sender}`);
+  const listed = files.slice(0, NOTICE_MAX_FILES).map((f) => ({ sender: f.sender, name: noticeName(f.name), size: f.size }));
+  const lines = listed.map((f) => `${f.name} (${humanSize(f.size)}) from ${f.sender}`);
+  const more = files.length > listed.length ? [`and ${files.length - listed.length} more`] : [];
   const body = files.length === 1
     ? `A file from ${files[0].sender} waits for you: ${lines[0]}. It is sent to you when you are online.`
-    : `${files.length} files wait for you:\n${lines.join("\n")}\nThey are sent to you when you are online.`;
-  return xml("message", { to: bare, type: "normal", id: `${NOTICE_ID}${++notices}` }, xml("body", {}, body), makeWaiting(files.map((f) => ({ sender: f.sender, name: f.name, size: f.size }))));
+    : `${files.length} files wait for you:\n${[...lines, ...more].join("\n")}\nThey are sent to you when you are online.`;
+  return xml("message", { to: bare, type: "normal", id: `${NOTICE_ID}${++notices}` }, xml("body", {}, body), makeWaiting(listed));
 }
 
 /** The sender's receipt: the recipient holds the whole file, its sha-256 checked. */

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { deliver, initialDelivery, type DeliveryEvent, type DeliveryState } from "./plan.js";
+import { DAY_MS } from "../time.js";
+import { deliver, initialDelivery, restoreDelivery, RESUBSCRIBE_AFTER_MS, type DeliveryEffect, type DeliveryEvent, type DeliveryState, type PlanContext } from "./plan.js";
 
 const bob = "bob@example.net";
-const run = (events: DeliveryEvent[], state: DeliveryState = initialDelivery) => {
-  const effects = [];
+const T0 = 1_700_000_000_000; // some instant, early in its UTC day
+const run = (events: DeliveryEvent[], state: DeliveryState = initialDelivery, ctx: Partial<PlanContext> = {}) => {
+  const effects: DeliveryEffect[] = [];
   for (const e of events) {
-    const t = deliver(state, e);
+    const t = deliver(state, e, { now: T0, ...ctx });
     state = t.state;
     effects.push(...t.effects);
   }
@@ -112,28 +114,28 @@ describe("delivery plan", () => {
       const { effects } = run([stored, bounced("subscription"), bounced("subscription"), due(), bounced("subscription"), due(), bounced("subscription")]);
       assert.deepEqual(effects, [
         { type: "subscribe", bare: bob }, { type: "notify", bare: bob },
-        { type: "retry-later", bare: bob, attempt: 0 }, // the second bounce (the probe's, say) adds none
+        { type: "retry-later", bare: bob, attempt: 0, delayMs: 3750 }, // the second bounce (the probe's, say) adds none
         { type: "probe", bare: bob }, { type: "subscribe", bare: bob },
-        { type: "retry-later", bare: bob, attempt: 1 },
+        { type: "retry-later", bare: bob, attempt: 1, delayMs: 7500 },
         { type: "probe", bare: bob }, { type: "subscribe", bare: bob },
-        { type: "retry-later", bare: bob, attempt: 2 },
+        { type: "retry-later", bare: bob, attempt: 2, delayMs: 15000 },
       ]);
     });
 
     it("stops once nothing waits (delivered or expired), and a bounce then starts nothing", () => {
       const { state, effects } = run([stored, bounced("subscription"), due([]), bounced("subscription", [])]);
-      assert.deepEqual(effects.slice(2), [{ type: "retry-later", bare: bob, attempt: 0 }]);
-      assert.equal(state[bob].retry, undefined);
+      assert.deepEqual(effects.slice(2), [{ type: "retry-later", bare: bob, attempt: 0, delayMs: 3750 }, { type: "cancel-retry", bare: bob, why: "nothing-waits" }]);
+      assert.equal(state[bob].saved.retry, undefined);
     });
 
     it("their presence arriving cancels the retry and delivers; a late timer does nothing", () => {
       const { state, effects } = run([stored, bounced("subscription"), { type: "came-online", bare: bob, full: `${bob}/a`, pending: ["f1"] }, due()]);
       assert.deepEqual(effects.slice(2), [
-        { type: "retry-later", bare: bob, attempt: 0 },
-        { type: "cancel-retry", bare: bob },
+        { type: "retry-later", bare: bob, attempt: 0, delayMs: 3750 },
+        { type: "cancel-retry", bare: bob, why: "online" },
         { type: "offer", bare: bob, full: `${bob}/a`, fileId: "f1" },
       ]);
-      assert.equal(state[bob].retry, undefined);
+      assert.equal(state[bob].saved.retry, undefined);
     });
 
     it("a bounced notice goes again once with the next retry, never twice in one offline period", () => {
@@ -159,6 +161,68 @@ describe("delivery plan", () => {
         { type: "stored", bare: bob, fileId: "f2", pending: ["f2"] }, bounced("notice", ["f2"]), due(["f2"]),
       ]);
       assert.equal(effects.filter((e) => e.type === "notify").length, 4, "two per period: the first and its one re-send");
+    });
+  });
+
+  describe("what was sent is kept: restarts, reconnects, the daily ceiling", () => {
+    const stored = (fileId = "f1", pending = [fileId]): DeliveryEvent => ({ type: "stored", bare: bob, fileId, pending });
+    const connected: DeliveryEvent = { type: "connected", bare: bob, pending: ["f1"] };
+
+    it("30 files in one offline period, a reconnect and a restart between them: one subscribe and one notice in all", () => {
+      const first = run(Array.from({ length: 15 }, (_, i) => stored(`f${i}`)));
+      const reconnected = run([connected, ...Array.from({ length: 5 }, (_, i) => stored(`g${i}`))], first.state);
+      // the restart: only `saved` survives
+      const saved = Object.fromEntries(Object.entries(reconnected.state).map(([k, r]) => [k, r.saved]));
+      const restarted = run([connected, ...Array.from({ length: 10 }, (_, i) => stored(`h${i}`))], restoreDelivery(saved));
+      assert.deepEqual([...first.effects, ...reconnected.effects, ...restarted.effects], [{ type: "subscribe", bare: bob }, { type: "notify", bare: bob }]);
+      assert.deepEqual(restarted.state[bob].saved, { subscribeSentAt: T0, noticeSentAt: T0, budget: { day: Math.floor(T0 / DAY_MS), used: 2 } });
+    });
+
+    it("after a (re)connect: one probe to an approved recipient, nothing to a pending request, probe then subscribe to one we know nothing of", () => {
+      assert.deepEqual(run([connected], restoreDelivery({ [bob]: { approvedAt: 1 } })).effects, [{ type: "probe", bare: bob }]);
+      assert.deepEqual(run([connected], restoreDelivery({ [bob]: { subscribeSentAt: 1 } })).effects, []);
+      assert.deepEqual(run([connected]).effects, [{ type: "probe", bare: bob }, { type: "subscribe", bare: bob }]);
+      assert.deepEqual(run([{ ...connected, pending: [] }], restoreDelivery({ [bob]: { approvedAt: 1 } })).effects, [], "nothing waits: nothing sent");
+    });
+
+    it("a request never approved is asked again for a new file only a day after the last one; the notice follows the offline period", () => {
+      const asked = restoreDelivery({ [bob]: { subscribeSentAt: T0 - RESUBSCRIBE_AFTER_MS + 1, noticeSentAt: T0 - 5000 } });
+      assert.deepEqual(run([stored()], asked).effects, []);
+      const dayOld = restoreDelivery({ [bob]: { subscribeSentAt: T0 - RESUBSCRIBE_AFTER_MS, noticeSentAt: T0 - 5000 } });
+      assert.deepEqual(run([stored()], dayOld).effects, [{ type: "subscribe", bare: bob }]);
+    });
+
+    it("the day's ceiling holds back what exceeds it; a retry then waits for the next UTC day and goes on there", () => {
+      const ctx = { maxPerDay: 3 };
+      const bounced: DeliveryEvent = { type: "bounced", bare: bob, what: "subscription", pending: ["f1"] };
+      const due: DeliveryEvent = { type: "retry-due", bare: bob, pending: ["f1"] };
+      const { state, effects } = run([stored(), bounced, due], initialDelivery, ctx);
+      // subscribe + notice = 2 of 3: the retry's probe + subscribe do not fit
+      const nextDay = (Math.floor(T0 / DAY_MS) + 1) * DAY_MS;
+      assert.deepEqual(effects.slice(2), [
+        { type: "retry-later", bare: bob, attempt: 0, delayMs: 3750 },
+        { type: "over-ceiling", bare: bob, held: ["probe", "subscribe"] },
+        { type: "retry-later", bare: bob, attempt: 0, delayMs: nextDay - T0 + 2500 },
+      ]);
+      assert.equal(state[bob].saved.retry?.dueAt, nextDay + 2500);
+      const tomorrow = run([due], state, { ...ctx, now: nextDay + 2500 });
+      assert.deepEqual(tomorrow.effects, [{ type: "probe", bare: bob }, { type: "subscribe", bare: bob }]);
+      assert.deepEqual(tomorrow.state[bob].saved.budget, { day: Math.floor(nextDay / DAY_MS), used: 2 });
+      // and a stored file over the ceiling: no subscribe, no notice, said so
+      const full = restoreDelivery({ [bob]: { budget: { day: Math.floor(T0 / DAY_MS), used: 3 } } });
+      assert.deepEqual(run([stored()], full, ctx).effects, [{ type: "over-ceiling", bare: bob, held: ["subscribe", "notice"] }]);
+    });
+
+    it("files withdrawn (expired, lost) while a retry is scheduled: cancelled at once if nothing waits, kept if some file still does", () => {
+      const bounced: DeliveryEvent = { type: "bounced", bare: bob, what: "subscription", pending: ["f1", "f2"] };
+      const retrying = run([stored("f1", ["f1", "f2"]), bounced]);
+      assert.equal(retrying.state[bob].saved.retry?.dueAt, T0 + 3750, "the schedule is kept for a restart");
+      const some = run([{ type: "withdrawn", bare: bob, pending: ["f2"] }], retrying.state);
+      assert.deepEqual(some.effects, []);
+      const none = run([{ type: "withdrawn", bare: bob, pending: [] }], some.state);
+      assert.deepEqual(none.effects, [{ type: "cancel-retry", bare: bob, why: "nothing-waits" }]);
+      assert.equal(none.state[bob].saved.retry, undefined);
+      assert.deepEqual(run([{ type: "retry-due", bare: bob, pending: [] }], none.state).effects, [], "a late timer sends nothing");
     });
   });
 });

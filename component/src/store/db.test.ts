@@ -17,7 +17,7 @@ describe("store database", () => {
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
       assert.equal(db.pragma("foreign_keys", { simple: true }), 1);
       const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ["files", "usage_by_recipient", "usage_by_sender"]);
+      assert.deepEqual(tables, ["delivery_state", "files", "usage_by_recipient", "usage_by_sender"]);
       const insert = db.prepare(
         "INSERT INTO files (id, sender, recipient, name, size, sha256, media_type, state, created_at, updated_at, expires_at) VALUES (?, 'a@x', 'b@x', 'n', ?, ?, 't/t', 'uploading', 0, 0, 0)",
       );

@@ -38,6 +38,9 @@ export interface StoreMaintenance {
   /** Removes files of ours that no row (or only a delivered row) accounts for; returns their names. */
   removeOrphans(): Promise<string[]>;
   totals(): { files: number; reservedBytes: number; storedBytes: number; senders: number; recipients: number };
+  /** Calls listener with each row remove() or check() deleted (delivery stops its retries for
+   *  that recipient at once when nothing more waits); returns what unsubscribes it. */
+  onRemoved(listener: (row: FileRow) => void): () => void;
 }
 
 const START: Page = [Number.MIN_SAFE_INTEGER, ""];
@@ -50,7 +53,12 @@ export function createMaintenance({ q, files, uploads }: { q: Queries; files: By
     "old-receipts": [q.oldReceipts, (r: FileRow) => r.delivered_at ?? 0],
   } as const;
 
-  const removeRow = (row: FileRow) => (row.state === "delivered" ? q.deleteDelivered : q.deleteUndelivered).run(row.id).changes === 1;
+  const listeners = new Set<(row: FileRow) => void>();
+  const removeRow = (row: FileRow) => {
+    const removed = (row.state === "delivered" ? q.deleteDelivered : q.deleteUndelivered).run(row.id).changes === 1;
+    if (removed) for (const listener of listeners) listener(row);
+    return removed;
+  };
 
   return {
     due(kind, bound, after = START, limit) {
@@ -108,6 +116,11 @@ export function createMaintenance({ q, files, uploads }: { q: Queries; files: By
         if (gone) removed.push(name);
       }
       return removed;
+    },
+
+    onRemoved(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
     },
 
     totals() {

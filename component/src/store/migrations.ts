@@ -56,4 +56,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: "delivery state",
+    up(db) {
+      // What delivery (delivery/plan.ts) sent each recipient and what they answered, so that a
+      // restart re-sends none of it: one row per recipient, written after each change.
+      db.exec(`
+        CREATE TABLE delivery_state (
+          recipient           TEXT    NOT NULL PRIMARY KEY,  -- bare JID, normalized
+          subscribe_sent_at   INTEGER,                       -- our last subscription request
+          approved_at         INTEGER,                       -- we saw their presence: approved
+          probe_sent_at       INTEGER,
+          notice_sent_at      INTEGER,                       -- notice of the current offline period
+          retry_attempt       INTEGER CHECK (retry_attempt >= 0),  -- NULL: not retrying
+          retry_due_at        INTEGER,                       -- NULL: no retry timer outstanding
+          retry_resend_notice INTEGER NOT NULL DEFAULT 0 CHECK (retry_resend_notice IN (0, 1)),
+          retry_notice_resent INTEGER NOT NULL DEFAULT 0 CHECK (retry_notice_resent IN (0, 1)),
+          budget_day          INTEGER,                       -- UTC day of budget_used
+          budget_used         INTEGER NOT NULL DEFAULT 0 CHECK (budget_used >= 0),
+          updated_at          INTEGER NOT NULL,
+          CHECK (retry_attempt IS NOT NULL OR retry_due_at IS NULL)
+        ) STRICT;
+      `);
+    },
+  },
 ];

@@ -97,3 +97,35 @@ export function toReceipt(row: FileRow): Receipt {
 export function toUsage(row: UsageRow | undefined): Usage {
   return { files: row?.files ?? 0, reservedBytes: row?.reserved_bytes ?? 0, storedBytes: row?.stored_bytes ?? 0 };
 }
+
+/** Delivery's state for one recipient (delivery/plan.ts decides it; times in ms since the epoch). */
+export interface RecipientDeliveryState {
+  /** our last subscription request */
+  subscribeSentAt?: number;
+  /** we have seen their presence, so our subscription is approved */
+  approvedAt?: number;
+  probeSentAt?: number;
+  /** the notice of the current offline period; cleared when we see them available */
+  noticeSentAt?: number;
+  /** our subscribe, probe or notice bounced: retrying */
+  retry?: RetryState;
+  /** subscribes + probes + notices sent on budget.day */
+  budget?: Budget;
+}
+
+export interface RetryState {
+  /** retries sent so far */
+  attempt: number;
+  /** when the retry outstanding is due; undefined: none is (the last one's bounce is awaited) */
+  dueAt?: number;
+  /** the notice bounced: the next retry sends it again */
+  resendNotice: boolean;
+  /** it was sent again once already in this offline period */
+  noticeResent: boolean;
+}
+
+export interface Budget {
+  /** the UTC day (ms since the epoch / one day, floored) that `used` counts */
+  day: number;
+  used: number;
+}

@@ -62,6 +62,7 @@ import {
   SenderNotAllowedError,
   StorageFailedError,
 } from "./errors.js";
+import { createDeliveryStates, type DeliveryStates } from "./delivery-state.js";
 import { decideAdmission } from "./admission.js";
 import { DiskGuard } from "./disk.js";
 import { HOUR_MS } from "../time.js";
@@ -102,6 +103,8 @@ export interface OfflineStore {
   usage(jid: string): { asSender: Usage; asRecipient: Usage };
   /** for housekeeping/jobs.ts */
   readonly maintenance: StoreMaintenance;
+  /** delivery's per-recipient state (delivery/driver.ts) */
+  readonly deliveryStates: DeliveryStates;
   /** Flushes open uploads and closes the database. */
   close(): Promise<void>;
 }
@@ -349,6 +352,7 @@ export function createStore(options: StoreOptions): OfflineStore {
     },
 
     maintenance: createMaintenance({ q, files, uploads }),
+    deliveryStates: createDeliveryStates(db),
 
     async close() {
       if (closed) return;

@@ -72,9 +72,12 @@ export function checkSize(size: unknown): number {
   return size;
 }
 
-// Controls, bidirectional overrides/isolates, zero-width and BOM: they can disguise a name
-// ("gnp.exe" shown as "exe.png").
-const NAME_STRIP = /[\p{Cc}\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/gu;
+// Controls and every format character (Cf: bidirectional marks, overrides and isolates,
+// zero-width characters, BOM, soft hyphen, interlinear annotations, the invisible tag characters
+// U+E0000-E007F), and characters that show as nothing (combining grapheme joiner, Hangul and
+// Khmer fillers, Mongolian vowel separator): they can disguise a name ("gnp.exe" shown as
+// "exe.png") or hide text in it.
+const NAME_STRIP = /[\p{Cc}\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u180e\u3164\uffa0]/gu;
 const MAX_NAME_BYTES = 255;
 
 /**
