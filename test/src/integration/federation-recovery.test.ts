@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import { befriend } from "../helpers/roster.js";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "@xft/client-plugin/prefs/preferences.js";
 import type { Federation } from "../harness/federation.js";
@@ -67,6 +68,9 @@ describe("federation: automatic recovery a.test -> b.test with cut links", funct
     await mkdir(inbox);
     const alice = await peer("alice", fed.a, { offlineForward: false });
     const bob = await peer("bob", fed.b, { autoReceive: true }, inbox);
+    // contacts, as users who send each other files are: bob's device answers alice's XEP-0353
+    // propose only when she may see his presence (issue 12 item 10)
+    await befriend(alice.account, bob.account);
     // the first offer of a new file is the application's to accept: here, at once; every
     // continuation after a cut is the plugin's own (auto-receive)
     bob.plugin.events.on("offer", (o) => void (o.continues ? o.decline("the plugin should have taken it") : o.accept(inbox)));

@@ -79,7 +79,7 @@ for (const kind of SERVER_KINDS) describe(`stanza caps: 1 MB stanzas of empty el
     await component?.stop();
     component = undefined;
     const inbox = join(work, "inbox");
-    const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "120"], accountEnv(`bob@${server.host}`, "bobpass", server.service));
+    const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "120", "--accept-from-anyone"], accountEnv(`bob@${server.host}`, "bobpass", server.service));
     try {
       await receiver.ready();
       const before = vmRssMiB(receiver.child.pid!);
