@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import {
@@ -261,10 +261,68 @@ describe("driver/files", () => {
       assert.ok(insideDir(dir, p.record.target));
     });
 
-    it("picks a free name when the target exists", async () => {
+    it("gives each session its own part file, created exclusively; the final name is chosen at completion", async () => {
       await writeFile(join(dir, "a.txt"), "x");
-      const p = await newPartial(dir, { sid: "s", peer: "a@b/c", name: "a.txt", size: 1, sha256: "x" });
-      assert.equal(p.record.target, join(resolve(dir), "a (1).txt"));
+      const data = Buffer.from("hello");
+      const sha = createHash("sha256").update(data).digest("base64");
+      const p = await newPartial(dir, { sid: "s1", peer: "a@b/c", name: "a.txt", size: 5, sha256: sha });
+      const q = await newPartial(dir, { sid: "s2", peer: "m@b/c", name: "a.txt", size: 5, sha256: sha });
+      assert.equal(p.record.target, join(resolve(dir), "a.txt"), "the wanted name; taken or not is decided at the end");
+      assert.notEqual(p.partPath, q.partPath);
+      assert.match(p.partPath, /a\.txt\.[0-9a-f]{12}\.xft-part$/);
+      await p.prepare(0);
+      await q.prepare(0);
+      assert.equal((await stat(p.partPath)).mode & 0o777, 0o600);
+      assert.equal((await stat(p.metaPath)).mode & 0o777, 0o600);
+      await p.write(0, data);
+      await q.write(0, data);
+      const r1 = await p.complete(sha);
+      const r2 = await q.complete(sha);
+      assert.equal(r1.path, join(resolve(dir), "a (1).txt"));
+      assert.equal(r2.path, join(resolve(dir), "a (2).txt"));
+      assert.equal(await readFile(join(dir, "a.txt"), "utf8"), "x", "the earlier file is never replaced");
+      await assert.rejects(p.write(0, data), /already complete/, "a verified file is never written again");
+    });
+
+    it("a part file or name planted before (a link) is never opened nor replaced", async () => {
+      const outside = join(dir, "..", `outside-${Date.now()}`);
+      await writeFile(outside, "keep");
+      const p = await newPartial(dir, { sid: "s", peer: "a@b/c", name: "b.txt", size: 1, sha256: "x" });
+      await symlink(outside, p.partPath);
+      await assert.rejects(p.prepare(0));
+      assert.equal(await readFile(outside, "utf8"), "keep");
+      await rm(p.partPath);
+      await symlink(outside, join(dir, "b.txt"));
+      const data = Buffer.from("z");
+      const sha = createHash("sha256").update(data).digest("base64");
+      const q = await newPartial(dir, { sid: "s", peer: "a@b/c", name: "b.txt", size: 1, sha256: sha });
+      await q.prepare(0);
+      await q.write(0, data);
+      assert.equal((await q.complete(sha)).path, join(resolve(dir), "b (1).txt"));
+      assert.equal(await readFile(outside, "utf8"), "keep");
+      await rm(outside);
+    });
+
+    it("a part another session has open is not found for a second one; it is once that one ended", async () => {
+      const p = await newPartial(dir, { sid: "s", peer: "a@b/c", name: "c.txt", size: 9, sha256: "h" });
+      await p.prepare(0);
+      await p.write(0, Buffer.from("abc"));
+      assert.equal(await findPartial(dir, { sha256: "h", size: 9, peerBare: "a@b" }), undefined);
+      await p.close();
+      const again = await findPartial(dir, { sha256: "h", size: 9, peerBare: "a@b" });
+      assert.equal(again?.partPath, p.partPath);
+      assert.equal(await again!.offset(), 3);
+    });
+
+    it("a different hash at completion than the one offered fails the transfer", async () => {
+      const data = Buffer.from("q");
+      const sha = createHash("sha256").update(data).digest("base64");
+      const p = await newPartial(dir, { sid: "s", peer: "a@b/c", name: "d.txt", size: 1, sha256: sha });
+      await p.prepare(0);
+      await p.write(0, data);
+      const other = createHash("sha256").update("other").digest("base64");
+      assert.equal((await p.complete(other)).ok, false);
+      assert.equal(await exists(join(dir, "d.txt")), false);
     });
   });
 

@@ -1,9 +1,9 @@
 // Files at the edge: what the sender reads and what the receiver writes, streamed in chunks.
 // The receiver keeps a partial file and a small JSON record beside its target, so that a
 // restarted process can still resume (XEP-0234 ranged transfer).
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { constants, createReadStream } from "node:fs";
+import { link, open, readdir, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, join, resolve, sep } from "node:path";
 import type { Checkpoint } from "../ftrecovery/elements.js";
 import type { ReceiveSink } from "./sink.js";
@@ -148,10 +148,56 @@ export interface PartialRecord {
   name: string;
   size: number;
   sha256: string;
+  /** the name wanted at completion; the file gets it, or "NAME (1)" when it is taken by then */
   target: string;
+  /** this partial's own part file (a basename in dir, e.g. "a.txt.<token>.xft-part"); absent in
+   *  records written before every session had its own part: then it is target + PART_SUFFIX */
+  part?: string;
 }
 
-/** A file being received: bytes go to `<target>.xft-part`, what resumes it to `.xft-part.json`. */
+const { O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } = constants;
+
+/**
+ * Opens a file in a receive directory that must be a regular file, never through a symbolic
+ * link (O_NOFOLLOW) and never blocking on a FIFO or device someone planted (O_NONBLOCK, then
+ * fstat): the directory may be shared, and a planted link must not redirect our writes.
+ */
+export async function openRegular(path: string, flags: number, mode = 0o600): Promise<FileHandle> {
+  const fh = await open(path, flags | O_NOFOLLOW | O_NONBLOCK, mode);
+  try {
+    if (!(await fh.stat()).isFile()) throw new Error(`${path} is not a regular file`);
+    return fh;
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+}
+
+/** Reads a small file in a receive directory (a resume record, the received list) the same way. */
+export async function readRegular(path: string): Promise<string> {
+  const fh = await openRegular(path, O_RDONLY);
+  try {
+    return await fh.readFile("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes a small file in a receive directory, 0600, never through a link. */
+export async function writeRegular(path: string, text: string, exclusive = false): Promise<void> {
+  const fh = await openRegular(path, O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC));
+  try {
+    await fh.truncate(0);
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Part files some session of this process has open: never handed to a second one at once. */
+const partsInUse = new Set<string>();
+
+/** A file being received: bytes go to its own part file, what resumes it to the part's `.json`. */
 /** Bytes PartialFile.write gathers before it writes them to the file. */
 export const WRITE_BEHIND = 1 << 20;
 
@@ -160,33 +206,70 @@ export class PartialFile implements ReceiveSink {
   private buffered: Buffer[] = []; // consecutive blocks not yet written, from bufferedAt on
   private bufferedAt = 0;
   private bufferedBytes = 0;
+  private claimed = false;
+  /** verified and linked to its final name: never written again */
+  private completed = false;
   constructor(readonly dir: string, readonly record: PartialRecord) {}
 
   get partPath() {
-    return this.record.target + PART_SUFFIX;
+    return this.record.part ? join(resolve(this.dir), basename(this.record.part)) : this.record.target + PART_SUFFIX;
   }
   get metaPath() {
-    return this.record.target + META_SUFFIX;
+    return this.partPath + ".json";
+  }
+  /** another session of this process writes this part now */
+  get inUse() {
+    return partsInUse.has(this.partPath);
   }
 
   /** bytes already on disk, which is where a resumed transfer starts */
   async offset(): Promise<number> {
     await this.flush();
+    if (this.handle) return Math.min((await this.handle.stat()).size, this.record.size);
     try {
-      return Math.min((await stat(this.partPath)).size, this.record.size);
+      const fh = await openRegular(this.partPath, O_RDONLY);
+      try {
+        return Math.min((await fh.stat()).size, this.record.size);
+      } finally {
+        await fh.close();
+      }
     } catch {
       return 0;
     }
   }
 
+  /**
+   * Opens the part file for this session alone: a new one is created exclusively (O_EXCL, 0600),
+   * so it can never be one another session or a stranger's link already holds; an existing one
+   * (a resume) is reopened only when no other session of this process has it open.
+   */
   async prepare(offset: number): Promise<void> {
     if (!insideDir(this.dir, this.partPath)) throw new Error("partial file outside the target directory");
-    await writeFile(this.metaPath, JSON.stringify(this.record, null, 2));
-    this.handle = await open(this.partPath, "a+").then(async (h) => {
-      await h.close();
-      return open(this.partPath, "r+");
-    });
-    await this.handle.truncate(offset); // never trust bytes past the agreed offset
+    if (this.completed) throw new Error("the file is already complete");
+    if (!this.claimed) {
+      if (partsInUse.has(this.partPath)) throw new Error("the partial file is in use by another session");
+      partsInUse.add(this.partPath);
+      this.claimed = true;
+    }
+    try {
+      this.handle ??= this.record.part
+        ? await openRegular(this.partPath, O_RDWR | O_CREAT | (offset === 0 && !(await this.onDisk()) ? O_EXCL : 0))
+        : await openRegular(this.partPath, O_RDWR | O_CREAT);
+      await this.handle.truncate(offset); // never trust bytes past the agreed offset
+      await writeRegular(this.metaPath, JSON.stringify(this.record, null, 2));
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  private async onDisk(): Promise<boolean> {
+    return openRegular(this.partPath, O_RDONLY).then((fh) => fh.close().then(() => true), () => false);
+  }
+
+  private release(): void {
+    if (this.claimed) partsInUse.delete(this.partPath);
+    this.claimed = false;
   }
 
   /**
@@ -198,7 +281,7 @@ export class PartialFile implements ReceiveSink {
    * offset() see every byte written before them.
    */
   async write(position: number, data: Buffer): Promise<void> {
-    if (!this.handle) throw new Error("partial file not prepared");
+    if (!this.handle || this.completed) throw new Error(this.completed ? "the file is already complete" : "partial file not prepared");
     if (this.buffered.length > 0 && position !== this.bufferedAt + this.bufferedBytes) await this.flush();
     if (this.buffered.length === 0) this.bufferedAt = position;
     this.buffered.push(data);
@@ -225,6 +308,7 @@ export class PartialFile implements ReceiveSink {
     if (this.handle) await this.flush();
     const h = this.handle;
     this.handle = undefined;
+    this.release();
     await h?.close();
   }
 
@@ -233,16 +317,31 @@ export class PartialFile implements ReceiveSink {
     return sha256File(this.partPath, length);
   }
 
-  /** Verifies the whole partial file against the sha-256 and only then gives it its name. */
+  /**
+   * Verifies the whole partial file against the sha-256 and only then gives it its name: a hard
+   * link under the first free name (link(2) never replaces what is there, EEXIST -> the next
+   * name), then the part is unlinked. The file is closed before it is linked and never opened
+   * for writing again, so nothing can change a verified file.
+   */
   async complete(expectedSha256 = this.record.sha256): Promise<{ ok: boolean; detail: string; path?: string }> {
-    this.record.sha256 = expectedSha256;
-    await this.close();
+    if (!this.record.sha256) this.record.sha256 = expectedSha256; // a hash-less offer's hash, given later
+    if (expectedSha256 !== this.record.sha256) {
+      await this.close();
+      return { ok: false, detail: `sha-256 mismatch: the file was offered with ${this.record.sha256}, the sender now says ${expectedSha256}` };
+    }
+    await this.flush();
     const actual = await sha256File(this.partPath);
     if (actual !== this.record.sha256) {
+      await this.close();
       return { ok: false, detail: `sha-256 mismatch: expected ${this.record.sha256}, got ${actual}` };
     }
-    const path = await freeName(this.record.target);
-    await rename(this.partPath, path);
+    this.completed = true;
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close();
+    const path = await linkFree(this.partPath, this.record.target);
+    await unlink(this.partPath);
+    this.release();
     await rm(this.metaPath, { force: true });
     return { ok: true, detail: "sha-256 verified", path };
   }
@@ -256,20 +355,36 @@ export class PartialFile implements ReceiveSink {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
-}
-
-/** "a.txt", then "a (1).txt", ... so an earlier file is never overwritten. */
-export async function freeName(target: string): Promise<string> {
-  if (!(await exists(target))) return target;
+/** The names tried for target, in order: "a.txt", then "a (1).txt", "a (2).txt", ... */
+export function* candidateNames(target: string): Generator<string> {
+  yield target;
   const dot = target.lastIndexOf(".");
   const slash = target.lastIndexOf(sep);
   const [stem, ext] = dot > slash + 1 ? [target.slice(0, dot), target.slice(dot)] : [target, ""];
-  for (let i = 1; ; i++) {
-    const candidate = `${stem} (${i})${ext}`;
-    if (!(await exists(candidate))) return candidate;
+  for (let i = 1; ; i++) yield `${stem} (${i})${ext}`;
+}
+
+/** Links `from` under the first free candidate name of target; an existing name (a file, a
+ *  link, anything) is never replaced, so an earlier file is never overwritten. */
+export async function linkFree(from: string, target: string): Promise<string> {
+  for (const candidate of candidateNames(target)) {
+    try {
+      await link(from, candidate);
+      return candidate;
+    } catch (err: any) {
+      if (err?.code !== "EEXIST") throw err;
+    }
   }
+  throw new Error("unreachable");
+}
+
+/** The first candidate name of target nothing holds now (a hint: only linkFree claims one). */
+export async function freeName(target: string): Promise<string> {
+  for (const candidate of candidateNames(target)) {
+    const taken = await open(candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).then((fh) => fh.close().then(() => true), (err) => err?.code !== "ENOENT");
+    if (!taken) return candidate;
+  }
+  throw new Error("unreachable");
 }
 
 /** Finds a partial download of the same bytes (same sha-256 and size) from the same bare JID. */
@@ -284,9 +399,12 @@ export async function findPartial(dir: string, match: { sha256: string; size: nu
   }
   for (const n of names.filter((n) => n.endsWith(META_SUFFIX))) {
     try {
-      const record = JSON.parse(await readFile(join(dir, n), "utf8")) as PartialRecord;
+      const record = JSON.parse(await readRegular(join(dir, n))) as PartialRecord;
+      if (record.part !== undefined && (typeof record.part !== "string" || basename(record.part) !== record.part || !record.part.endsWith(PART_SUFFIX))) continue;
       if (record.sha256 === match.sha256 && record.size === match.size && peers.includes(bare(record.peer)) && insideDir(dir, record.target)) {
-        return new PartialFile(dir, record);
+        const partial = new PartialFile(dir, record);
+        // only the record beside its own part, and only a part no running session writes
+        if (partial.metaPath === join(resolve(dir), n) && !partial.inUse) return partial;
       }
     } catch {
       // an unreadable record is not ours to resume
@@ -300,10 +418,12 @@ export function bare(jid: string): string {
   return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }
 
-/** A new partial download in dir for an offered file. */
-export async function newPartial(dir: string, record: Omit<PartialRecord, "target" | "version">): Promise<PartialFile> {
-  const target = join(resolve(dir), safeFileName(record.name));
+/** A new partial download in dir for an offered file, with a part file of its own: the final
+ *  name is chosen only when it completes. */
+export async function newPartial(dir: string, record: Omit<PartialRecord, "target" | "version" | "part">): Promise<PartialFile> {
+  const name = safeFileName(record.name);
+  const target = join(resolve(dir), name);
   if (!insideDir(dir, target)) throw new Error("file name escapes the target directory");
-  const free = await freeName(target);
-  return new PartialFile(dir, { version: 1, ...record, target: free });
+  const part = `${name}.${randomBytes(6).toString("hex")}${PART_SUFFIX}`;
+  return new PartialFile(dir, { version: 1, ...record, target, part });
 }

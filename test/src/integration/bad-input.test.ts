@@ -166,7 +166,7 @@ for (const kind of SERVER_KINDS) describe(`bad input to the engine through ${ser
     await mallory.port.request(iq(xml("close", { xmlns: "http://jabber.org/protocol/ibb", sid: ibb })));
     await new Promise((r) => setTimeout(r, 200));
     const files = await readdir(inbox);
-    assert.ok(files.includes(`${name}.xft-part`), `the partial is kept for a resume: ${files}`);
+    assert.ok(files.some((f) => f.startsWith(`${name}.`) && f.endsWith(".xft-part")), `the partial is kept for a resume: ${files}`);
     await assertNothingComplete(name);
     assert.ok(events.some((e) => e.type === "interrupted" && e.offset === 40));
   });
