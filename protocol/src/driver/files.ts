@@ -387,9 +387,14 @@ export async function freeName(target: string): Promise<string> {
   throw new Error("unreachable");
 }
 
-/** Finds a partial download of the same bytes (same sha-256 and size) from the same bare JID. */
-/** A partial download of this file from one of these senders (bare JIDs), if dir holds one. */
-export async function findPartial(dir: string, match: { sha256: string; size: number; peerBare: string | readonly string[] }): Promise<PartialFile | undefined> {
+/** A partial download of this file (same sha-256 and size) from one of these senders (bare JIDs),
+ *  if dir holds one; one a session of this process writes now only with includeInUse (the caller
+ *  then takes it over from that session or only looks at it). */
+export async function findPartial(
+  dir: string,
+  match: { sha256: string; size: number; peerBare: string | readonly string[] },
+  opts: { includeInUse?: boolean } = {},
+): Promise<PartialFile | undefined> {
   const peers = typeof match.peerBare === "string" ? [match.peerBare] : match.peerBare;
   let names: string[];
   try {
@@ -403,8 +408,8 @@ export async function findPartial(dir: string, match: { sha256: string; size: nu
       if (record.part !== undefined && (typeof record.part !== "string" || basename(record.part) !== record.part || !record.part.endsWith(PART_SUFFIX))) continue;
       if (record.sha256 === match.sha256 && record.size === match.size && peers.includes(bare(record.peer)) && insideDir(dir, record.target)) {
         const partial = new PartialFile(dir, record);
-        // only the record beside its own part, and only a part no running session writes
-        if (partial.metaPath === join(resolve(dir), n) && !partial.inUse) return partial;
+        // only the record beside its own part, and (unless asked) only a part no running session writes
+        if (partial.metaPath === join(resolve(dir), n) && (opts.includeInUse || !partial.inUse)) return partial;
       }
     } catch {
       // an unreadable record is not ours to resume

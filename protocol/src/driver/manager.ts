@@ -204,8 +204,9 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
 
   /** Pulls a file the peer offered earlier, from the bytes we already hold (XEP-0234 §requesting + §range). */
   async request(from: string, want: { sha256: string; size: number; name?: string; continues?: string }, dir: string): Promise<Transfer> {
+    const held = await this.takePartial(undefined, dir, { sha256: want.sha256, size: want.size, peerBare: [bare(from)] }, "a pull of the same file");
     const partial =
-      (await findPartial(dir, { sha256: want.sha256, size: want.size, peerBare: bare(from) })) ??
+      (held instanceof PartialFile ? held : undefined) ??
       (await newPartial(dir, { sid: "", peer: from, name: want.name ?? "file", size: want.size, sha256: want.sha256 }));
     const offset = await partial.offset();
     const file: FileDescription = {
@@ -323,7 +324,8 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       sid: j.sid, from, file, continues,
       heldIn: async (dir, opts) => {
         const match = { sha256: sha ?? "", size: file.size ?? 0, peerBare: peersOf(from, opts) };
-        const found = sha ? (await findPartial(dir, match)) ?? (await findReceived(dir, match)) : undefined;
+        // only a look: a session of ours that still writes it keeps it until the offer is accepted
+        const found = sha ? (await findPartial(dir, match, { includeInUse: true })) ?? (await findReceived(dir, match)) : undefined;
         return found ? found.offset() : 0;
       },
       accept: (dir, opts) => this.acceptOffer(session, dir, opts),
@@ -423,18 +425,37 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const sha = sha256Of(ctx.file.hashes) ?? "";
     const size = ctx.file.size ?? 0;
     const match = { sha256: sha, size, peerBare: peersOf(ctx.peer, opts) };
-    const found = sha ? (await findPartial(dir, match)) ?? (await findReceived(dir, match)) : undefined;
-    // a partial another running session is writing is not ours to continue
-    const busy = found && [...this.sessions.values()].some((s) => s !== session && s.state.phase !== "ended" && (s.partial as PartialFile | undefined)?.partPath === found.partPath);
-    if (found instanceof ReceivedFile && !busy) return found; // we have it all: answered at its end
-    const partial =
-      (!busy && (found as PartialFile | undefined)) ||
-      (await newPartial(dir, { sid: ctx.sid, peer: ctx.peer, name: ctx.file.name ?? "unnamed", size, sha256: sha }));
+    const found = sha ? await this.takePartial(session, dir, match, `the offer ${ctx.sid} of the same file`) : undefined;
+    if (found instanceof ReceivedFile) return found; // we have it all: answered at its end
+    const partial = found ?? (await newPartial(dir, { sid: ctx.sid, peer: ctx.peer, name: ctx.file.name ?? "unnamed", size, sha256: sha }));
     partial.record.sid = ctx.sid;
     partial.record.peer = ctx.peer;
     return partial;
   }
 
+
+  /**
+   * The partial (or received copy) of this file from these senders, for `session` alone. A part
+   * that another session of ours still writes is taken over: its sender (the same bare JID, or the
+   * store carrying that sender's file) offers the file anew, so that session's link is gone even
+   * if nothing told us yet (a killed store, a cut without XEP-0198). That session ends as an
+   * interruption, its part closed, before this one opens it; a stranger never matches (the record's
+   * sender must be one of `match.peerBare`). Undefined when the part cannot be had in time.
+   */
+  private async takePartial(session: Session | undefined, dir: string, match: { sha256: string; size: number; peerBare: string[] }, by: string): Promise<PartialFile | ReceivedFile | undefined> {
+    const found = await findPartial(dir, match, { includeInUse: true });
+    if (!found) return findReceived(dir, match);
+    const holders = [...this.sessions.values()].filter((s) => s !== session && s.state.phase !== "ended" && (s.partial as PartialFile | undefined)?.partPath === found.partPath);
+    for (const holder of holders) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((done) => (timer = setTimeout(() => done(false), this.timeoutMs())));
+      const ended = this.dispatch(holder, { type: "link-lost", reason: `superseded by ${by}` }).then(() => true, () => true);
+      const inTime = await Promise.race([ended, late]);
+      clearTimeout(timer);
+      if (!inTime) return undefined;
+    }
+    return found.inUse ? undefined : found;
+  }
 
   private async onIbb(from: string, el: Element): Promise<void> {
     const sid = String(el.attrs.sid ?? "");

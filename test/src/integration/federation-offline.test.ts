@@ -106,7 +106,7 @@ describe("federation: offline forward through a.test's store, delivered on b.tes
     await store.waitForLog(/stored .* for bob@b\.test/);
     const second = receive(inbox, "--stall-timeout", "3");
     const firstEvent = await second.waitFor((e) => e.type === "resumed" || e.type === "started", 60_000);
-    assert.equal(firstEvent.type, "resumed", "the store's delivery continued bob's partial file");
+    assert.equal(firstEvent.type, "resumed", `the store's delivery continued bob's partial file ${JSON.stringify(second.events.slice(0, 6))}`);
     assert.ok(firstEvent.offset >= 3 * MiB, `resumed at ${firstEvent.offset}`);
     assert.equal(await second.exit, 0, second.stderr());
     assert.equal(await sha256(join(inbox, "movie.bin")), expected);
