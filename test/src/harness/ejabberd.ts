@@ -7,7 +7,7 @@
 // node listen for ejabberdctl on a port of its own with `-start_epmd false`: no epmd daemon is
 // started (it would hold 4369 and outlive the server), and nodes of parallel runs never meet.
 // HOME is the temp dir, so the Erlang cookie is per instance too.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, execFile, execFileSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -50,6 +50,9 @@ export interface EjabberdServer {
   components: Record<string, string>;
   readonly pid: number | undefined; // the ejabberdctl process group; undefined once stopped
   register(user: string, password: string): Promise<void>;
+  /** Ends a user's session now, hibernating (XEP-0198) or not: what the server does itself when
+   *  the session's resume_timeout (300 s by default) runs out. */
+  kickSession(user: string, resource: string): Promise<void>;
   stop(): Promise<void>; // kill, wait, remove the temp dir; safe twice
   restart(downMs?: number): Promise<void>; // same ports, dir and node: accounts survive; downMs (default 0) down between
   log(): Promise<string>;
@@ -222,6 +225,12 @@ class Ejabberd extends ThrowawayServer implements EjabberdServer {
   async register(user: string, password: string): Promise<void> {
     const { args, env } = this.ctl(["register", user, this.host, password]);
     await this.registerWith(CTL, args, { cwd: this.dir, env, uid: this.rt.uid, gid: this.rt.gid, timeout: 20000 }, user);
+  }
+
+  async kickSession(user: string, resource: string): Promise<void> {
+    const { args, env } = this.ctl(["kick_session", safe("user", user), this.host, safe("resource", resource), "gone"]);
+    await new Promise<void>((resolve, reject) => execFile(CTL, args, { cwd: this.dir, env, uid: this.rt.uid, gid: this.rt.gid, timeout: 20000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`ejabberdctl kick_session ${user}/${resource}: ${err.message} ${stdout}${stderr}`)) : resolve()));
   }
 
   async log(): Promise<string> {

@@ -6,7 +6,7 @@
 // an inetrc (ejabberd's own Erlang resolver): the harness adds its /etc/hosts lines and restores
 // the file exactly on stop(), on a failed start and at process exit.
 import fs from "node:fs";
-import { startEjabberd } from "./ejabberd.js";
+import { startEjabberd, type EjabberdServer } from "./ejabberd.js";
 import { onExit } from "./lifecycle.js";
 import { startProsody } from "./prosody.js";
 import type { XmppServer } from "./servers.js";
@@ -24,7 +24,7 @@ const HOST_LINES = [
 
 export interface Federation {
   a: XmppServer; // Prosody, a.test
-  b: XmppServer; // ejabberd, b.test
+  b: XmppServer & Pick<EjabberdServer, "kickSession">; // ejabberd, b.test
   stop(): Promise<void>;
 }
 
