@@ -1,6 +1,6 @@
 // Logs an account in with our client stack and hands back the engine's port.
-import { discoResponder, ENGINE_FEATURES, xmppPortFrom, type DiscoInfo, type XmppPort } from "@xft/protocol";
-import { createElement } from "ltx/lib/ltx.js";
+import { discoResponder, xmppPortFrom, type XmppPort } from "@xft/protocol";
+import { availablePresence, CLIENT_DISCO_INFO } from "./xep0115/caps-presence.js";
 import { createClient } from "./entity/client.js";
 import { keepConnected, type ConnectionKeeper, type KeepConnectedOptions } from "./entity/keep-connected.js";
 
@@ -28,10 +28,7 @@ export interface Account {
   close(): Promise<void>;
 }
 
-export const CLIENT_DISCO_INFO: DiscoInfo = {
-  identities: [{ category: "client", type: "pc", name: "xft" }],
-  features: [...ENGINE_FEATURES],
-};
+export { CLIENT_DISCO_INFO };
 
 export function splitJid(jid: string): { local: string; domain: string; resource?: string } {
   const at = jid.indexOf("@");
@@ -73,7 +70,7 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
   // the bare JID (a sender's XEP-0353 propose) would not reach us. A resumed stream keeps it.
   let available = false;
   xmpp.on("online", () => {
-    if (available) xmpp.send(createElement("presence", {})).catch(() => undefined);
+    if (available) xmpp.send(availablePresence()).catch(() => undefined);
   });
   return {
     port,
@@ -84,7 +81,7 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
     network,
     async sendPresence() {
       available = true;
-      await xmpp.send(createElement("presence", {}));
+      await xmpp.send(availablePresence());
     },
     async close() {
       network?.stop();

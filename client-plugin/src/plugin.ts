@@ -8,6 +8,7 @@ import {
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { storeForwarder } from "./forward.js";
+import { availablePresence } from "./xep0115/caps-presence.js";
 import { decideOffer, mayLearnWeAreOnline, type NewFilePolicy, type OfferFacts } from "./offer-decision.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "./prefs/preferences.js";
 import { answerProposals, createPeerResolver } from "./resolve-peer.js";
@@ -106,7 +107,7 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
         else if (effect.type === "check-store") checkStore(effect.store);
         else if (effect.type === "announce") {
           // RFC 6121 §4.6: directed presence shows us online to the store, grants no subscription
-          void port.send(xml("presence", { to: effect.store })).catch(() => undefined);
+          void port.send(availablePresence({ to: effect.store })).catch(() => undefined);
           events.emit("store-announced", { store: effect.store });
         } else {
           void port.send(xml("presence", { to: effect.store, type: "subscribed" })).catch(() => undefined);

@@ -20,3 +20,4 @@ export * from "./ftrecovery/delivery.js";
 export * from "./driver/received.js";
 export * from "./xmppjs/until-online.js";
 export * from "./xep0030/responder.js";
+export * from "./xep0115/caps.js";
