@@ -1,5 +1,6 @@
 // Logs an account in with our client stack and hands back the engine's port.
 import { discoResponder, xmppPortFrom, type XmppPort } from "@xft/protocol";
+import { createElement } from "ltx/lib/ltx.js";
 import { availablePresence, CLIENT_DISCO_INFO } from "./xep0115/caps-presence.js";
 import { createClient } from "./entity/client.js";
 import { keepConnected, type ConnectionKeeper, type KeepConnectedOptions } from "./entity/keep-connected.js";
@@ -86,6 +87,9 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
     async close() {
       network?.stop();
       const socket = xmpp.socket;
+      // RFC 6121 §4.5.1: unavailable before the stream ends, so peers learn it from the presence
+      if (available && xmpp.status === "online") await xmpp.send(createElement("presence", { type: "unavailable" })).catch(() => undefined);
+      available = false;
       await xmpp.stop().catch(() => undefined);
       // when the server did not close in time, xmpp.js lets go of a socket that is still open and
       // no longer has its 'error' listener: a reset arriving later would crash the process

@@ -2,7 +2,9 @@
 export interface CliEvent {
   type:
     | "started" | "progress" | "interrupted" | "resumed" | "completed" | "failed" | "declined"
-    | "prompt" | "forwarding" | "stored-offline" | "partial-rejected" | "summary";
+    | "prompt" | "forwarding" | "stored-offline" | "partial-rejected" | "summary"
+    /** a signal: sessions end (<gone/>), partials kept, the stream closes, exit 130/143 */
+    | "stopping";
   offset?: number;
   size?: number;
   sha256?: string;

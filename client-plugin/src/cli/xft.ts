@@ -16,8 +16,12 @@ import { readSecretFile, SecretFileError } from "@xft/protocol/secrets/file.js";
 import { PromptCancelled, promptSecret } from "@xft/protocol/secrets/prompt.js";
 import { HELP, parseArgs, UsageError, type Command, type PasswordSource } from "./args.js";
 import { createRenderer, type CliEvent } from "./render.js";
+import { onStopSignals } from "./signals.js";
 
 const EXIT = { ok: 0, failed: 1, usage: 2, connect: 3 } as const;
+
+/** The engine of this run (send or receive), for a signal to end its sessions. */
+let engine: FileTransfer | undefined;
 
 function wire(ft: FileTransfer, render: (e: CliEvent) => void, names: Map<string, string>, opts: { only?: "sending" } = {}) {
   const toCli = (type: CliEvent["type"]) => (e: TransferEvent & { path?: string }) => {
@@ -94,6 +98,7 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
     // no component preference: the store is the one our own server lists (XEP-0030)
     findComponent: () => discoverComponent(account.port, splitJid(account.jid).domain),
   });
+  engine = plugin.ft;
   const names = new Map<string, string>();
   wire(plugin.ft, render, names, { only: "sending" });
   const r = await plugin.sendFile(cmd.to, cmd.file, { continues: cmd.continues });
@@ -134,6 +139,7 @@ async function receive(cmd: Extract<Command, { command: "receive" }>, account: A
     // the store on our own server delivers files left for us: its subscription is approved
     findComponent: () => discoverComponent(account.port, splitJid(account.jid).domain),
   });
+  engine = plugin.ft;
   const names = new Map<string, string>();
   wire(plugin.ft, render, names);
   let completed = 0;
@@ -204,10 +210,17 @@ export async function main(argv: string[]): Promise<number> {
   account.xmpp.on("disconnect", () => closing || process.stderr.write("xft: connection lost, reconnecting\n"));
   account.xmpp.on("online", () => process.stderr.write(`xft: online again as ${account.jid} (a new session)\n`));
   account.xmpp.streamManagement?.on("resumed", (i: { resent: number }) => process.stderr.write(`xft: stream resumed (XEP-0198), ${i.resent} stanzas re-sent\n`));
+  const ignoreSignals = onStopSignals(async (signal) => {
+    closing = true;
+    render({ type: "stopping", reason: `${signal}: ending the transfers (partial files kept), going offline` });
+    await engine?.goOffline(`xft stopped by ${signal}`);
+    await account.close();
+  }, (code) => process.exit(code));
   try {
     if (cmd.command === "prefs") return await prefs(cmd, account);
     return cmd.command === "send" ? await send(cmd, account, render) : await receive(cmd, account, render);
   } finally {
+    ignoreSignals();
     closing = true;
     await account.close();
   }

@@ -132,6 +132,8 @@ const newSid = () => randomBytes(9).toString("base64url");
 
 export class FileTransfer extends EventEmitter<FileTransferEvents> {
   private readonly sessions = new Map<string, Session>();
+  /** session-terminates on their way: goOffline waits for them before the stream closes */
+  private readonly lastWords = new Set<Promise<unknown>>();
   private readonly byIbbSid = new Map<string, string>();
   /** files we offered, by peer bare JID and sha-256: what a peer may pull (XEP-0234 §requesting) */
   private readonly hosted = new Map<string, LocalFile>();
@@ -246,6 +248,20 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     for (const s of this.sessions.values()) {
       if (s.state.phase !== "ended" && s.state.ctx.peer === peer) void this.dispatch(s, { type: "link-lost", reason: "peer went offline" });
     }
+  }
+
+  /**
+   * This process is going offline (a signal): every running session ends with XEP-0166 <gone/>
+   * sent to its peer, as an interruption (a receiver keeps its partial). Resolves once the peers
+   * answered those terminates, or after timeoutMs: the caller closes the stream next.
+   */
+  async goOffline(reason: string, timeoutMs = 2000): Promise<void> {
+    const live = [...this.sessions.values()].filter((s) => s.state.phase !== "ended");
+    await Promise.all(live.map((s) => this.dispatch(s, { type: "going-offline", reason }).catch(() => undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((done) => (timer = setTimeout(done, timeoutMs)));
+    await Promise.race([Promise.allSettled([...this.lastWords]), late]);
+    clearTimeout(timer);
   }
 
   /** The connection is gone: every running session is interrupted (resumable). */
@@ -575,11 +591,16 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   private async perform(session: Session, effect: SessionEffect): Promise<void> {
     const { ctx } = session.state;
     switch (effect.type) {
-      case "send-jingle":
-        this.sendJingle(session, effect.jingle).catch((err: IqError) => {
+      case "send-jingle": {
+        const sent = this.sendJingle(session, effect.jingle).catch((err: IqError) => {
           if (effect.jingle.action !== "session-terminate") void this.dispatch(session, { type: "link-lost", reason: `${effect.jingle.action} failed: ${err.message}` });
         });
+        if (effect.jingle.action === "session-terminate") {
+          this.lastWords.add(sent);
+          void sent.finally(() => this.lastWords.delete(sent));
+        }
         return;
+      }
       case "open-ibb":
         this.port
           .request(this.iq(ctx.peer, makeOpen(ctx.transport.sid, ctx.transport.blockSize, ctx.transport.stanza)), this.timeoutMs())

@@ -525,6 +525,17 @@ describe("session transition", () => {
       ended(t, "interrupted", 100);
       assert.deepEqual(t.effects, [{ type: "keep-partial" }, ev(ctx, "interrupted", 100, "connection lost")]);
     });
+
+    it("going offline (SIGTERM) -> <gone/> to the sender, interrupted, partial kept", () => {
+      const ctx = pushReceiver();
+      const t = transition(streaming(ctx, 100, 1), { type: "going-offline", reason: "xft stopped by SIGTERM" });
+      ended(t, "interrupted", 100);
+      assert.deepEqual(t.effects, [
+        { type: "send-jingle", jingle: { action: "session-terminate", sid: ctx.sid, contents: [], reason: { condition: "gone", text: "xft stopped by SIGTERM" } } },
+        { type: "keep-partial" },
+        ev(ctx, "interrupted", 100, "xft stopped by SIGTERM"),
+      ]);
+    });
   });
 
   describe("pull (XEP-0234 §Requesting a File)", () => {
@@ -594,7 +605,7 @@ describe("session transition", () => {
         { type: "accept", offset: 0 }, { type: "decline" }, { type: "cancel" }, { type: "ibb-opened" }, { type: "ibb-closed" },
         { type: "send-done", offset: 1 }, { type: "send-failed", offset: 1, condition: "item-not-found" },
         { type: "verified", ok: true, detail: "" }, { type: "link-lost", reason: "x" }, { type: "initiate-failed", condition: "x" },
-        { type: "ibb-open-failed", condition: "x" },
+        { type: "ibb-open-failed", condition: "x" }, { type: "going-offline", reason: "x" },
       ];
       for (const e of events) {
         const t = transition(s, e);

@@ -175,6 +175,10 @@ function step(state: SessionState, event: SessionEvent): Transition {
   switch (event.type) {
     case "link-lost":
       return end(ctx, "interrupted", offsetOf(state), event.reason);
+    case "going-offline":
+      // XEP-0166 <gone/>: we leave; the peer takes it as an interruption (resumable), and a
+      // receiver keeps its partial for the continuation
+      return end(ctx, "interrupted", offsetOf(state), event.reason, [terminate(ctx, "gone", event.reason)]);
     case "cancel":
       return end(ctx, "cancelled", offsetOf(state), event.reason ?? "cancelled", [
         ...(state.phase === "streaming" ? [{ type: "close-ibb" } as SessionEffect] : []),

@@ -49,7 +49,9 @@ export type SessionEvent =
   | { type: "send-done"; offset: number }
   | { type: "send-failed"; offset: number; condition: string; errorType?: string; text?: string }
   | { type: "verified"; ok: boolean; detail: string }
-  | { type: "link-lost"; reason: string };
+  | { type: "link-lost"; reason: string }
+  /** this process is stopping (SIGINT/SIGTERM): tell the peer, keep what was received */
+  | { type: "going-offline"; reason: string };
 
 export type TransferEventType = "started" | "resumed" | "interrupted" | "completed" | "failed" | "declined";
 
