@@ -721,7 +721,11 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   private sendJingle(session: Session, j: Jingle): Promise<Element> {
     const { ctx } = session.state;
     const withRoles: Jingle = { ...j, ...(j.action === "session-accept" ? { responder: this.port.jid() } : {}) };
-    return this.port.request(this.iq(ctx.peer, makeJingle(withRoles)), this.timeoutMs());
+    // XEP-0166 §6.3: the responder acknowledges a session-initiate at once, before anyone decides;
+    // no answer within the stall timeout is a peer that is gone (Gajim 1.7.3 crashes on offers),
+    // and the sender's recovery takes it from there instead of waiting the whole requestTimeout
+    const timeout = j.action === "session-initiate" && this.options.stallTimeout > 0 ? Math.min(this.timeoutMs(), this.options.stallTimeout * 1000) : this.timeoutMs();
+    return this.port.request(this.iq(ctx.peer, makeJingle(withRoles)), timeout);
   }
 
   private iq(to: string, child: Element): Element {

@@ -27,6 +27,10 @@ export class Raw {
     }
     return this.buf;
   }
+  /** everything received since the last send() */
+  text(): string {
+    return this.buf;
+  }
   close() {
     this.sock.destroy();
   }
@@ -60,4 +64,21 @@ export async function componentHandshake(port: number, domain: string, secret: s
   } finally {
     raw.close();
   }
+}
+
+/**
+ * A peer that logs in, binds `resource`, says it is available, and then never answers anything
+ * (what a client that crashes on an incoming offer looks like from outside, Gajim 1.7.3 among
+ * them): the stanzas it gets are kept for the test to read. Plaintext SASL PLAIN, test servers only.
+ */
+export async function silentPeer(port: number, host: string, user: string, password: string, resource: string, ip?: string) {
+  const raw = await Raw.open(port, ip);
+  await raw.send(clientHeader(host), /<\/stream:features>/);
+  const creds = Buffer.from(`\0${user}\0${password}`).toString("base64");
+  const answer = await raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`, /<success|<failure/);
+  if (!answer.includes("<success")) throw new Error(`silent peer: login as ${user} failed: ${answer}`);
+  await raw.send(clientHeader(host), /<\/stream:features>/);
+  await raw.send(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`, /id=['"]bind1['"]/);
+  await raw.send("<presence/>", /./, 2000).catch(() => undefined); // its own presence comes back, or nothing
+  return { jid: `${user}@${host}/${resource}`, received: () => raw.text(), close: () => raw.close() };
 }
