@@ -9,7 +9,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Element } from "ltx/lib/ltx.js";
-import { fileTransfer, makeRecipient, parseWaiting, type FileTransfer } from "@xft/protocol";
+import { createElement as xml } from "ltx/lib/ltx.js";
+import { fileTransfer, makeRecipient, NS_JINGLE, parseWaiting, type FileTransfer } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { startEjabberd } from "../harness/ejabberd.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
@@ -52,7 +53,7 @@ for (const kind of SERVER_KINDS) describe(`what the store sends one recipient, t
 
   before(async () => {
     server = await startWithOfflineMessages(kind);
-    for (const u of ["alice", "bob", "dave"]) await server.register(u, `${u}pass`);
+    for (const u of ["alice", "bob", "dave", "frank"]) await server.register(u, `${u}pass`);
   });
   beforeEach(async () => {
     work = await tempDir();
@@ -158,6 +159,39 @@ for (const kind of SERVER_KINDS) describe(`what the store sends one recipient, t
     await sleep(2500); // longer than the notice's delay
     assert.deepEqual(sentTo(jid("dave"), 2).map(describeStanza), [], "one notice per offline period, across the restart");
     assert.deepEqual(dave.fromStore().slice(before).map(describeStanza), [], "dave got nothing more from the store");
+  });
+
+  it("an offer frank's device takes (IQ result) but never answers is ended after --delivery-confirm-timeout, not repeated to that device, and goes to his next one", async () => {
+    await startBin({ XFT_DELIVERY_CONFIRM_TIMEOUT: "2" });
+    /** a device of frank's that approves the store's subscription and acknowledges every
+     *  Jingle request, but never accepts: what a hung client, or a hostile one, looks like */
+    async function silentDevice(resource: string) {
+      const account = await openAccount({ jid: `${jid("frank")}/${resource}`, password: "frankpass", service: server.service, reconnect: false });
+      accounts.push(account);
+      const jingle: { action: string; sid: string; at: number }[] = [];
+      account.port.onIqSet(NS_JINGLE, "jingle", async (_iq, el) => void jingle.push({ action: String(el.attrs.action), sid: String(el.attrs.sid), at: Date.now() }));
+      account.xmpp.on("stanza", (el: Element) => {
+        if (el.is("presence") && el.attrs.type === "subscribe" && bareOf(el.attrs.from) === domain()) {
+          void account.xmpp.send(xml("presence", { to: domain(), type: "subscribed" })).catch(() => undefined);
+        }
+      });
+      await account.sendPresence();
+      return { jingle, initiates: () => jingle.filter((j) => j.action === "session-initiate") };
+    }
+    const first = await silentDevice("first");
+    await forward(jid("frank"), "hung.bin", 4096);
+    await until("the store's offer to frank/first", () => first.initiates().length === 1, 20_000);
+    const offered = first.initiates()[0];
+    await until("the store ended its unanswered offer", () => first.jingle.some((j) => j.sid === offered.sid && j.action === "session-terminate"), 10_000);
+    const endedAfter = first.jingle.find((j) => j.sid === offered.sid && j.action === "session-terminate")!.at - offered.at;
+    assert.ok(endedAfter >= 1500 && endedAfter <= 6000, `ended ${endedAfter} ms after the offer (confirm timeout 2 s)`);
+    await bin!.waitForLog(/did not accept within 2 s/, 1, 5000);
+    await sleep(5000); // more than two confirm timeouts: a repeated offer would be here
+    assert.equal(first.initiates().length, 1, `offers to the silent device: ${JSON.stringify(first.jingle)}`);
+
+    const second = await silentDevice("second");
+    await until("the file offered to frank's next device", () => second.initiates().length === 1, 20_000);
+    assert.equal(first.initiates().length, 1, "not to the silent one again");
   });
 
   // Bounces need a recipient's server the test server cannot reach: two .invalid domains, for
