@@ -53,7 +53,7 @@ for (const kind of SERVER_KINDS) describe(`what the store sends one recipient, t
 
   before(async () => {
     server = await startWithOfflineMessages(kind);
-    for (const u of ["alice", "bob", "dave", "frank"]) await server.register(u, `${u}pass`);
+    for (const u of ["alice", "bob", "dave", "frank", "gina"]) await server.register(u, `${u}pass`);
   });
   beforeEach(async () => {
     work = await tempDir();
@@ -159,6 +159,34 @@ for (const kind of SERVER_KINDS) describe(`what the store sends one recipient, t
     await sleep(2500); // longer than the notice's delay
     assert.deepEqual(sentTo(jid("dave"), 2).map(describeStanza), [], "one notice per offline period, across the restart");
     assert.deepEqual(dave.fromStore().slice(before).map(describeStanza), [], "dave got nothing more from the store");
+  });
+
+  it("gina's delivery state, idle with nothing waiting, is pruned by the housekeeping (not only in the database: the running store forgets it too), so a later file is as for a new recipient", async () => {
+    await startBin({ XFT_HOUSEKEEPING_CRON: "* * * * * *" });
+    await forward(jid("gina"), "old.txt", 7);
+    await until("the store's notice to gina", () => sentTo(jid("gina")).some(isNotice), 10_000);
+    const first = sentTo(jid("gina")).map(describeStanza);
+    // a month later: her file expired, her row unchanged since (both as 30 days would leave them)
+    const db = new Database(join(work, "store.sqlite"), { timeout: 5000 });
+    try {
+      db.transaction(() => {
+        db.prepare("UPDATE files SET expires_at = 1 WHERE recipient = ?").run(jid("gina"));
+        db.prepare("UPDATE delivery_state SET updated_at = 1 WHERE recipient = ?").run(jid("gina"));
+      })();
+    } finally {
+      db.close();
+    }
+    await bin!.waitForLog(/deleted the delivery state of 1 recipients/, 1, 10_000);
+    const db2 = new Database(join(work, "store.sqlite"), { readonly: true, timeout: 5000 });
+    try {
+      assert.equal(db2.prepare<[string], { n: number }>("SELECT count(*) AS n FROM delivery_state WHERE recipient = ?").get(jid("gina"))!.n, 0);
+    } finally {
+      db2.close();
+    }
+    const before = sentTo(jid("gina")).length;
+    await forward(jid("gina"), "new.txt", 8);
+    await until("a notice for the new file", () => sentTo(jid("gina")).slice(before).some(isNotice), 10_000);
+    assert.deepEqual(sentTo(jid("gina")).slice(before).map(describeStanza), first, "the same as for her first file");
   });
 
   it("an offer frank's device takes (IQ result) but never answers is ended after --delivery-confirm-timeout, not repeated to that device, and goes to his next one", async () => {
