@@ -54,9 +54,14 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
     cron: config.housekeepingCron,
     abandonAfterMs: config.abandonHours * HOUR_MS,
     receiptRetentionMs: config.receiptDays * DAY_MS,
+    deliveryStateRetentionMs: config.deliveryStateDays * DAY_MS,
     onReport: (r) => {
       const removed = r.expired.removed.length + r.abandoned.removed.length;
       if (removed > 0) log(`housekeeping: removed ${r.expired.removed.length} expired and ${r.abandoned.removed.length} abandoned files`);
+      const pruned = r.deliveryStates.removed;
+      if (pruned.length > 0) log(`housekeeping: deleted the delivery state of ${pruned.length} recipients with nothing waiting for ${config.deliveryStateDays} days`);
+      // runs only after runComponent returned (a cron tick): `delivery` is set by then
+      delivery.forget(pruned);
     },
     onError: (err) => log(`housekeeping failed: ${describe(err)}`),
   });

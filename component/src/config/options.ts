@@ -33,6 +33,8 @@ export interface ComponentConfig {
   expireDays: number;
   abandonHours: number;
   receiptDays: number;
+  /** days a recipient's delivery state is kept once nothing waits for them and nothing changed */
+  deliveryStateDays: number;
   deliveryConfirmSeconds: number;
   /** first and largest delay between subscription retries after a bounce */
   resubscribeMinSeconds: number;
@@ -118,6 +120,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: (r) => parseInteger(r, 2, 10_000),
   },
   { key: "receiptDays", name: "receipt-days", env: "XFT_RECEIPT_DAYS", default: String(HOUSEKEEPING_DEFAULTS.receiptRetentionMs / DAY_MS), meaning: "days a delivery receipt is kept for the sender", parse: (r) => parseInteger(r, 0, 3650) },
+  {
+    key: "deliveryStateDays", name: "delivery-state-days", env: "XFT_DELIVERY_STATE_DAYS", default: String(HOUSEKEEPING_DEFAULTS.deliveryStateRetentionMs / DAY_MS),
+    meaning: "days what was sent to a recipient (subscription, notice, the day's stanza count) is kept once no file waits for them and nothing changed; then housekeeping deletes it",
+    parse: (r) => parseInteger(r, 1, 3650),
+  },
   {
     key: "housekeepingCron", name: "housekeeping-cron", env: "XFT_HOUSEKEEPING_CRON", default: DEFAULT_HOUSEKEEPING_CRON, meaning: "when housekeeping runs (cron, UTC; an optional leading seconds field)",
     parse: (raw) => {

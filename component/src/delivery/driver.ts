@@ -49,6 +49,9 @@ export interface Delivery {
   probeWaiting(): void;
   /** an error came back for our subscribe or probe (what: subscription) or our notice */
   bounced(bare: string, what: "subscription" | "notice", condition: string): void;
+  /** housekeeping deleted these recipients' saved state: drop it here too, so that what
+   *  happens next is what a restart would do (unless something waits for them meanwhile) */
+  forget(bares: readonly string[]): void;
   stop(): void;
 }
 
@@ -279,6 +282,14 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     bounced(bareJid, what, condition) {
       log(`delivery: our ${what === "notice" ? "notice" : "subscription or probe"} to ${bareJid} came back: ${condition}`);
       dispatch({ type: "bounced", bare: bareJid, what, pending: pending(bareJid) });
+    },
+    forget(bares) {
+      const kept = { ...state };
+      for (const b of bares) {
+        const r = kept[b];
+        if (r && r.online.length === 0 && !r.active && !r.saved.retry && !running.has(b) && pending(b).length === 0) delete kept[b];
+      }
+      state = kept;
     },
     stop() {
       stopWatchingRemovals();

@@ -4,7 +4,8 @@ import type { StoreOptions } from "../store/config.js";
 import { createStore, type OfflineStore } from "../store/store.js";
 import { appendAll, DAY, HOUR, KiB, manualClock, randomData, sha256, T0, tempDir } from "../store/testing.js";
 import { fileNameOf } from "../store/validate.js";
-import { expireUndelivered, pruneReceipts, recomputeAccounting, removeAbandonedUploads, runHousekeeping } from "./jobs.js";
+import { createStore as reopenStore } from "../store/store.js";
+import { expireUndelivered, pruneDeliveryStates, pruneReceipts, recomputeAccounting, removeAbandonedUploads, runHousekeeping } from "./jobs.js";
 
 const ALICE = "alice@a.example";
 const BOB = "bob@b.example";
@@ -186,8 +187,41 @@ describe("housekeeping jobs", () => {
     assert.deepEqual(ids(), [fresh]);
   });
 
+  it("prunes the delivery state of recipients with nothing waiting and no change for 30 days; keeps the others; a restart sees the same", async () => {
+    const saved = { subscribeSentAt: T0, noticeSentAt: T0, budget: { day: 0, used: 2 } };
+    const idle = ["gone@b.example", "receipt-only@b.example"];
+    for (const r of idle) store.deliveryStates.save(r, saved, T0);
+    store.deliveryStates.save("recent@b.example", saved, T0 + 20 * DAY); // changed 10 days before `now`
+    store.deliveryStates.save(BOB, saved, T0); // idle, but a file waits for him
+    await file(1 * KiB, 1 * KiB, BOB);
+    await store.markDelivered(await file(1 * KiB, 1 * KiB, "receipt-only@b.example")); // delivered: nothing waits
+    await file(4 * KiB, 1 * KiB, "uploading@b.example"); // an upload in progress waits too
+    store.deliveryStates.save("uploading@b.example", saved, T0);
+
+    const early = await pruneDeliveryStates(store, at(T0 + 30 * DAY));
+    assert.deepEqual(early.removed, [], "exactly 30 days: not yet");
+    const r = await pruneDeliveryStates(store, at(T0 + 30 * DAY + 1));
+    assert.deepEqual(r.removed.sort(), idle);
+    assert.deepEqual(Object.keys(store.deliveryStates.all()).sort(), [BOB, "recent@b.example", "uploading@b.example"]);
+    await store.close();
+    store = reopenStore({ path: tmp.db, now: clock.now }); // the same SQLite file, as after a restart
+    assert.deepEqual(Object.keys(store.deliveryStates.all()).sort(), [BOB, "recent@b.example", "uploading@b.example"]);
+    assert.deepEqual(store.deliveryStates.all()[BOB], saved, "what is kept is kept whole");
+  });
+
+  it("prunes delivery states in batches, with --delivery-state-days as the bound", async () => {
+    for (let i = 0; i < 5; i++) store.deliveryStates.save(`r${i}@b.example`, { subscribeSentAt: T0 }, T0);
+    const r = await pruneDeliveryStates(store, at(T0 + 2 * DAY + 1), { deliveryStateRetentionMs: 2 * DAY, batchSize: 2 });
+    assert.equal(r.removed.length, 5);
+    assert.equal(r.batches, 3);
+    assert.deepEqual(store.deliveryStates.all(), {});
+    const report = await runHousekeeping(store, at(T0 + 40 * DAY));
+    assert.deepEqual(report.deliveryStates, { removed: [], batches: 0 });
+  });
+
   it("refuses out-of-bounds options", async () => {
     await assert.rejects(removeAbandonedUploads(store, at(T0), { abandonAfterMs: 5 }), RangeError);
     await assert.rejects(expireUndelivered(store, at(T0), { batchSize: 0 }), RangeError);
+    await assert.rejects(pruneDeliveryStates(store, at(T0), { deliveryStateRetentionMs: DAY - 1 }), RangeError, "under a day would reset the day's budget");
   });
 });

@@ -15,11 +15,14 @@ export interface HousekeepingOptions {
   abandonAfterMs?: number;
   /** a delivered file's receipt row is kept this long; default 30 days */
   receiptRetentionMs?: number;
+  /** a recipient's delivery state (store/delivery-state.ts) with nothing waiting for them and no
+   *  change for this long is deleted; default 30 days */
+  deliveryStateRetentionMs?: number;
   /** rows per batch; default 100 */
   batchSize?: number;
 }
 
-export const HOUSEKEEPING_DEFAULTS = { abandonAfterMs: 24 * HOUR, receiptRetentionMs: 30 * DAY, batchSize: 100 };
+export const HOUSEKEEPING_DEFAULTS = { abandonAfterMs: 24 * HOUR, receiptRetentionMs: 30 * DAY, deliveryStateRetentionMs: 30 * DAY, batchSize: 100 };
 
 export function resolveHousekeepingOptions(options: HousekeepingOptions = {}): Required<HousekeepingOptions> {
   const out = { ...HOUSEKEEPING_DEFAULTS, ...options };
@@ -29,6 +32,8 @@ export function resolveHousekeepingOptions(options: HousekeepingOptions = {}): R
   };
   check("abandonAfterMs", 1000); // upload/reservations.ts runs it at --reservation-idle-seconds
   check("receiptRetentionMs", 0);
+  // not under a day: the row holds the day's stanza budget (delivery/budget.ts)
+  check("deliveryStateRetentionMs", DAY);
   check("batchSize", 1);
   return out;
 }
@@ -83,6 +88,29 @@ export async function pruneReceipts(store: OfflineStore, now: Date, options?: Ho
   return sweep(store, "old-receipts", cutoff, (row) => row.state === "delivered" && (row.delivered_at ?? Infinity) < cutoff, batchSize);
 }
 
+export interface PruneResult {
+  /** recipients whose delivery state was deleted */
+  removed: string[];
+  batches: number;
+}
+
+/** Deletes the delivery state of recipients with no file waiting and no change for
+ *  deliveryStateRetentionMs: what was sent for files that are gone is not kept for ever. */
+export async function pruneDeliveryStates(store: OfflineStore, now: Date, options?: HousekeepingOptions): Promise<PruneResult> {
+  const { batchSize, deliveryStateRetentionMs } = resolveHousekeepingOptions(options);
+  const cutoff = now.getTime() - deliveryStateRetentionMs;
+  const result: PruneResult = { removed: [], batches: 0 };
+  for (;;) {
+    const removed = store.deliveryStates.prune(cutoff, batchSize);
+    if (removed.length === 0) break;
+    result.batches++;
+    result.removed.push(...removed);
+    if (removed.length < batchSize) break;
+    await nextTick();
+  }
+  return result;
+}
+
 export interface AccountingReport {
   /** uploads whose bytes_received was above the bytes on disk, lowered to them */
   corrected: { id: string; from: number; to: number }[];
@@ -132,6 +160,7 @@ export interface HousekeepingReport {
   abandoned: JobResult;
   receipts: JobResult;
   accounting: AccountingReport;
+  deliveryStates: PruneResult;
 }
 
 /** All the jobs, in an order where each one's removals are seen by the next. */
@@ -140,5 +169,7 @@ export async function runHousekeeping(store: OfflineStore, now: Date, options?: 
   const abandoned = await removeAbandonedUploads(store, now, options);
   const receipts = await pruneReceipts(store, now, options);
   const accounting = await recomputeAccounting(store, now, options);
-  return { expired, abandoned, receipts, accounting };
+  // last: the files the jobs above removed no longer hold their recipients' state
+  const deliveryStates = await pruneDeliveryStates(store, now, options);
+  return { expired, abandoned, receipts, accounting, deliveryStates };
 }

@@ -24,6 +24,11 @@ export interface DeliveryStates {
   /** every recipient's state, by bare JID */
   all(): Record<string, RecipientDeliveryState>;
   save(recipient: string, state: RecipientDeliveryState, now: number): void;
+  /** Deletes up to `limit` rows last changed before `cutoff` whose recipient has no file waiting
+   *  (uploading, stored or delivering); returns their recipients. Such a row only remembers what
+   *  was sent for files that are gone; a later file starts afresh (a subscribe they approved
+   *  before is answered by their server, RFC 6121 §3.1.3). */
+  prune(cutoff: number, limit: number): string[];
 }
 
 const opt = (v: number | null): number | undefined => (v === null ? undefined : v);
@@ -57,7 +62,15 @@ export function createDeliveryStates(db: Db): DeliveryStates {
        retry_resend_notice = excluded.retry_resend_notice, retry_notice_resent = excluded.retry_notice_resent,
        budget_day = excluded.budget_day, budget_used = excluded.budget_used, updated_at = excluded.updated_at`,
   );
+  const prune = db.prepare<[number, number], { recipient: string }>(
+    `DELETE FROM delivery_state WHERE recipient IN (
+       SELECT d.recipient FROM delivery_state d
+       WHERE d.updated_at < ? AND NOT EXISTS (SELECT 1 FROM files f WHERE f.recipient = d.recipient AND f.state <> 'delivered')
+       ORDER BY d.updated_at LIMIT ?)
+     RETURNING recipient`,
+  );
   return {
+    prune: (cutoff, limit) => prune.all(cutoff, limit).map((r) => r.recipient),
     all: () => Object.fromEntries(all.all().map((row) => [row.recipient, fromRow(row)])),
     save(recipient, s, now) {
       const row: Row = {

@@ -81,4 +81,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: "delivery state pruning",
+    up(db) {
+      // housekeeping deletes the rows of recipients idle for --delivery-state-days with nothing
+      // waiting (housekeeping/jobs.ts pruneDeliveryStates): found by their last change
+      db.exec("CREATE INDEX delivery_state_idle ON delivery_state (updated_at, recipient);");
+    },
+  },
 ];

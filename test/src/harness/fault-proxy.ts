@@ -44,6 +44,8 @@ export interface FaultProxy {
 }
 
 interface Pair {
+  /** 1, 2, ... in the order the connections were accepted (the tap tells streams apart by it) */
+  id: number;
   client: net.Socket;
   server?: net.Socket; // undefined while black-holed before connecting upstream
   relaying: boolean; // upstream connected and data handlers attached
@@ -88,7 +90,12 @@ async function delivered(sock: net.Socket, timeoutMs = 2000): Promise<void> {
 
 export async function startFaultProxy(
   target: { host: string; port: number },
-  opts: { host?: string } = {},
+  opts: {
+    host?: string;
+    /** sees every chunk as it is relayed, unchanged, with its direction and connection (a
+     *  test reads what a peer really sent on the wire, e.g. each stanza a component sends) */
+    tap?: (chunk: Buffer, direction: "up" | "down", connection: number) => void;
+  } = {},
 ): Promise<FaultProxy> {
   const host = opts.host ?? LOOPBACK;
   if (!/^127\.\d+\.\d+\.\d+$/.test(host)) throw new Error(`fault proxy is loopback only, not ${host}`);
@@ -99,6 +106,7 @@ export async function startFaultProxy(
   let blackholed = false;
   let refuseUntil = 0; // performance.now() deadline: no timer, so nothing keeps the process alive
   let closing = false;
+  let accepted = 0;
 
   function track(sock: net.Socket): void {
     sock.setNoDelay(true); // without it Nagle delays small stanzas by up to 40 ms per round trip
@@ -135,12 +143,14 @@ export async function startFaultProxy(
       if (chunk.length >= b.left) {
         const last = chunk.subarray(0, b.left);
         bytes[direction] += last.length;
+        opts.tap?.(last, direction, p.id);
         cut(p, { chunk: last, to });
         return;
       }
       b.left -= chunk.length;
     }
     bytes[direction] += chunk.length;
+    opts.tap?.(chunk, direction, p.id);
     if (!to.write(chunk)) flow(p);
   }
 
@@ -174,7 +184,7 @@ export async function startFaultProxy(
       reset(client);
       return;
     }
-    const p: Pair = { client, relaying: false, cut: false };
+    const p: Pair = { id: ++accepted, client, relaying: false, cut: false };
     pairs.add(p);
     client.once("close", (hadError) => {
       if (hadError || !p.relaying) reset(p.server);
