@@ -103,7 +103,7 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
   wire(plugin.ft, render, names, { only: "sending" });
   const r = await plugin.sendFile(cmd.to, cmd.file, { continues: cmd.continues });
   r.on("session", (t) => names.set(t.sid, cmd.file));
-  r.on("forwarding", (e) => render({ type: "forwarding", offset: e.offset, name: cmd.file, reason: "the receiver did not confirm in time" }));
+  r.on("forwarding", (e) => render({ type: "forwarding", offset: e.offset, name: cmd.file, reason: e.reason }));
   // a prompt is where a person decides (option off, or nobody confirmed): this run ends there,
   // and `xft resume` is the retry, taken up from the receiver's byte
   const prompted = new Promise<{ outcome: "failed"; offset: number; reason: string; reOffers: number }>((resolve) =>

@@ -59,8 +59,8 @@ export type RetransferEvents = {
   resumed: [{ offset: number; sid: string }];
   /** a decision is the user's (option off, or no confirmation): `resume()` retries */
   prompt: [{ offset: number; reason: string }];
-  /** the offline path was taken */
-  forwarding: [{ offset: number }];
+  /** the offline path was taken, and why (not confirmed in time, or no progress) */
+  forwarding: [{ offset: number; reason: string }];
   /** every offer session, for progress display */
   session: [Transfer];
   settled: [RetransferResult];
@@ -169,17 +169,19 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
       case "cancel-confirm-timer":
         this.clock.clearTimeout(this.confirmTimer);
         return;
-      case "forward-offline":
-        this.emit("forwarding", { offset: effect.offset });
+      case "forward-offline": {
+        const why = (this.state.phase === "forwarding" && this.state.why) || `${this.to} did not confirm within ${this.options.confirmTimeout} s`;
+        this.emit("forwarding", { offset: effect.offset, reason: why });
         if (!this.deps.forward) return void this.apply({ type: "forward-failed", reason: "no offline store is known (set the component option)" });
         this.deps.forward({ to: this.to, local: this.local, continues: this.lastSid }).then(
           () => this.apply({ type: "forwarded" }),
           (err) =>
             this.apply(err instanceof ForwardRefusedError
               ? { type: "forward-refused", reason: err.message }
-              : { type: "forward-failed", reason: `${this.to} did not confirm within ${this.options.confirmTimeout} s and the offline forward failed: ${err?.message ?? err}` }),
+              : { type: "forward-failed", reason: `${why} and the offline forward failed: ${err?.message ?? err}` }),
         );
         return;
+      }
       case "announce":
         if (effect.event === "interrupted") this.emit("interrupted", { offset: effect.offset, reason: effect.reason ?? "" });
         else if (effect.event === "prompt") this.emit("prompt", { offset: effect.offset, reason: effect.reason ?? "" });

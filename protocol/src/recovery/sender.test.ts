@@ -72,6 +72,37 @@ describe("sender recovery (FIG. 1, steps 104-110)", () => {
     assert.deepEqual(moved.effects.at(-1), { type: "reconnect-after", ms: 100 });
   });
 
+  it("a peer that takes every offer from byte 0 and never confirms (Dino): after 2 fruitless re-offers, the not-confirmed branch (issue 13 item 5)", () => {
+    const SIZE = 4 << 20;
+    const run = (options: RecoveryOptions) => {
+      let s: RecoveryState = transferring(0);
+      const copies: number[] = [];
+      for (let copy = 1; copy <= 10 && s.phase !== "prompting" && s.phase !== "forwarding"; copy++) {
+        copies.push(copy);
+        s = recover(s, { type: "interrupted", offset: SIZE, reason: "stalled" }, options).state; // all sent, no <received/>
+        if (s.phase !== "waiting-network") break;
+        s = recover(s, { type: "network-up" }, options).state;
+        s = recover(s, { type: "confirmed", offset: 0 }, options).state; // accepted, from 0 again
+      }
+      return { s, copies: copies.length };
+    };
+    const off = run({ ...on, offlineForward: false });
+    assert.equal(off.copies, 3, "the first copy and two re-offers, both fruitless");
+    assert.equal(off.s.phase, "prompting");
+    assert.match((off.s as { reason: string }).reason, /no further than byte 4194304 in 3 tries and did not confirm/);
+    assert.equal(run(on).s.phase, "forwarding", "offline-forward on: to the store");
+  });
+
+  it("fruitless tries are counted in a row: a re-offer that gets further starts the count again", () => {
+    let s: RecoveryState = transferring(0);
+    for (const offset of [100, 100, 200, 200]) {
+      s = recover(s, { type: "interrupted", offset, reason: "cut" }, on).state;
+      assert.equal(s.phase, "waiting-network", `at ${offset}`);
+      s = recover(recover(s, { type: "network-up" }, on).state, { type: "confirmed", offset }, on).state;
+    }
+    assert.equal(recover(s, { type: "interrupted", offset: 200, reason: "cut" }, on).state.phase, "forwarding");
+  });
+
   it("a network that drops again while waiting schedules the next attempt", () => {
     const t = recover({ phase: "waiting-network", offset: 0, attempt: 2, reason: "x" }, { type: "network-down", reason: "refused" }, on, () => 1);
     assert.deepEqual(t.effects, [{ type: "reconnect-after", ms: 800 }]);

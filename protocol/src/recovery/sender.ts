@@ -17,13 +17,27 @@ export interface RecoveryOptions {
   backoff?: BackoffPolicy;
   /** who is waited for, in the reasons shown to the user; default "the receiver" */
   receiver?: string;
+  /** at this many interruptions in a row that left the receiver no further than it ever was,
+   *  FIG. 1's "not confirmed" branch is taken instead of another re-offer; default 2. A peer that accepts
+   *  every offer from byte 0 and never confirms (Dino 0.4.2) otherwise got copies without end. */
+  maxFruitlessReOffers?: number;
+}
+
+export const DEFAULT_MAX_FRUITLESS_RE_OFFERS = 2;
+
+/** Carried through the recovery: the furthest the receiver got, and the interruptions in a row
+ *  that did not go past it (both absent at the start). */
+interface Progress {
+  best?: number;
+  fruitless?: number;
 }
 
 export type RecoveryState =
-  | { phase: "transferring"; offset: number; attempt: number }
-  | { phase: "waiting-network"; offset: number; attempt: number; reason: string }
-  | { phase: "re-offering"; offset: number; attempt: number }
-  | { phase: "forwarding"; offset: number }
+  | ({ phase: "transferring"; offset: number; attempt: number } & Progress)
+  | ({ phase: "waiting-network"; offset: number; attempt: number; reason: string } & Progress)
+  | ({ phase: "re-offering"; offset: number; attempt: number } & Progress)
+  /** why: what the user is told if the forward fails too (why the receiver counts as not confirming) */
+  | { phase: "forwarding"; offset: number; why?: string }
   | { phase: "prompting"; offset: number; reason: string }
   | { phase: "done"; outcome: "completed" | "stored-offline" | "failed"; offset: number; reason: string };
 
@@ -69,6 +83,14 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
       // progress since the last interruption resets the backoff (tus-js-client's rule)
       const attempt = event.offset > state.offset ? 0 : state.attempt + 1;
       const announce: RecoveryEffect = { type: "announce", event: "interrupted", offset: event.offset, reason: event.reason };
+      // fruitless: no further than the receiver ever got (a peer restarting from 0 each time)
+      const before = state.best ?? state.offset;
+      const progress = { best: Math.max(before, event.offset), fruitless: event.offset > before ? 0 : (state.fruitless ?? 0) + 1 };
+      if (options.autoRetransfer && progress.fruitless >= (options.maxFruitlessReOffers ?? DEFAULT_MAX_FRUITLESS_RE_OFFERS)) {
+        const why = `${options.receiver ?? "the receiver"} got no further than byte ${progress.best} in ${progress.fruitless + 1} tries and did not confirm`;
+        const t = notConfirmed(event.offset, why, options);
+        return { state: t.state, effects: [announce, { type: "cancel-confirm-timer" }, ...t.effects] };
+      }
       if (!options.autoRetransfer) {
         return {
           state: { phase: "prompting", offset: event.offset, reason: event.reason },
@@ -76,7 +98,7 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
         };
       }
       return {
-        state: { phase: "waiting-network", offset: event.offset, attempt, reason: event.reason },
+        state: { phase: "waiting-network", offset: event.offset, attempt, reason: event.reason, ...progress },
         effects: [announce, { type: "cancel-confirm-timer" }, { type: "reconnect-after", ms: backoffDelay(attempt, random, backoff) }],
       };
     }
@@ -89,7 +111,7 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
     case "network-up":
       if (state.phase !== "waiting-network") return same(state);
       return {
-        state: { phase: "re-offering", offset: state.offset, attempt: state.attempt },
+        state: { phase: "re-offering", offset: state.offset, attempt: state.attempt, ...progressOf(state) },
         effects: [{ type: "re-offer", offset: state.offset }, { type: "start-confirm-timer", ms: options.confirmTimeout * 1000 }],
       };
     case "manual-resume":
@@ -101,7 +123,7 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
     case "confirmed":
       if (state.phase !== "re-offering") return same(state);
       return {
-        state: { phase: "transferring", offset: event.offset, attempt: state.attempt },
+        state: { phase: "transferring", offset: event.offset, attempt: state.attempt, ...progressOf(state) },
         effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "resumed", offset: event.offset }],
       };
     case "peer-resumed":
@@ -116,17 +138,9 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
         state: { phase: "done", outcome: "failed", offset: state.offset, reason: event.reason },
         effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "failed", offset: state.offset, reason: event.reason }],
       };
-    case "confirm-timeout": {
+    case "confirm-timeout":
       if (state.phase !== "re-offering") return same(state);
-      if (options.offlineForward) {
-        return { state: { phase: "forwarding", offset: state.offset }, effects: [{ type: "forward-offline", offset: state.offset }] };
-      }
-      const reason = `${options.receiver ?? "the receiver"} did not confirm within ${options.confirmTimeout} s`;
-      return {
-        state: { phase: "prompting", offset: state.offset, reason },
-        effects: [{ type: "announce", event: "failed", offset: state.offset, reason }, { type: "announce", event: "prompt", offset: state.offset, reason: `${reason}; retry by hand` }],
-      };
-    }
+      return notConfirmed(state.offset, `${options.receiver ?? "the receiver"} did not confirm within ${options.confirmTimeout} s`, options);
     case "forwarded":
       if (state.phase !== "forwarding") return same(state);
       return { state: { phase: "done", outcome: "stored-offline", offset: state.offset, reason: "stored for later delivery" }, effects: [{ type: "announce", event: "stored-offline", offset: state.offset }] };
@@ -144,4 +158,21 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
     case "give-up":
       return { state: { phase: "done", outcome: "failed", offset: state.offset, reason: event.reason }, effects: [{ type: "cancel-confirm-timer" }, { type: "announce", event: "failed", offset: state.offset, reason: event.reason }] };
   }
+}
+
+/** The progress fields a phase carries on, only those it has (states stay as small as before). */
+function progressOf(state: Progress): Progress {
+  return {
+    ...(state.best !== undefined ? { best: state.best } : {}),
+    ...(state.fruitless !== undefined ? { fruitless: state.fruitless } : {}),
+  };
+}
+
+/** FIG. 1's "not confirmed" branch (steps 109-110): to the offline store, or the user's decision. */
+function notConfirmed(offset: number, reason: string, options: RecoveryOptions): RecoveryTransition {
+  if (options.offlineForward) return { state: { phase: "forwarding", offset, why: reason }, effects: [{ type: "forward-offline", offset }] };
+  return {
+    state: { phase: "prompting", offset, reason },
+    effects: [{ type: "announce", event: "failed", offset, reason }, { type: "announce", event: "prompt", offset, reason: `${reason}; retry by hand` }],
+  };
 }
