@@ -2,7 +2,8 @@
 // (helpers/jingle-peer.ts) that sends what it likes: an offered name that would be read as one of
 // our part files (NAME.xft-part, NAME.xft-part.json) is refused in the session-initiate's reply;
 // a name with a right-to-left override, zero-width characters or a look-alike slash is stored
-// without them (protocol/src/xep0234/file-name.ts).
+// without them (protocol/src/xep0234/file-name.ts); and a <checksum/> session-info never replaces
+// the hash of the offer (protocol/src/xep0234/checksum.ts): a different one fails the transfer.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import { receiveSuite } from "../helpers/receive-suite.js";
 
 const shaOf = (b: Buffer) => createHash("sha256").update(b).digest("base64");
 
-for (const kind of SERVER_KINDS) describe(`offered names from a hostile sender, through ${serverName(kind)} (issue 12 item 11)`, function () {
+for (const kind of SERVER_KINDS) describe(`offered names and checksums from a hostile sender, through ${serverName(kind)} (issue 12 item 11)`, function () {
   this.timeout(120_000);
   const suite = receiveSuite(kind, ["bob"]);
   /** bob's `xft receive`, taking files from anyone (mallory is no contact) */
@@ -53,5 +54,23 @@ for (const kind of SERVER_KINDS) describe(`offered names from a hostile sender, 
     }
     assert.equal(await run.exit, 0, run.stderr());
     assert.deepEqual((await listDir(inbox)).sort(), files.map((f) => f.stored).sort());
+  });
+
+  it("a <checksum/> naming another hash than the offer's fails the transfer: no file under the offered name, nothing completed", async () => {
+    const { run, jid } = await receiver(1);
+    const { raw, inbox, mallory } = suite;
+    const offered = randomBytes(4000); // hash A: what mallory offers
+    const sent = randomBytes(4000); // file B: what she sends, then vouches for with its hash
+    const { iq, offer } = raw.offerIq(jid, { name: "report.pdf", size: offered.length, sha256: shaOf(offered) });
+    // the checksum right behind the offer, before bob accepts: it must not become what bob checks against
+    await Promise.all([mallory.port.request(iq, 10_000), mallory.port.request(raw.checksumIq(jid, offer, shaOf(sent)), 10_000).catch(() => undefined)]);
+    await raw.sendData(jid, offer, sent).catch(() => undefined); // refused or not: the outcome is what counts
+    const failed = await run.waitFor((e) => (e.type === "failed" || e.type === "completed") && e.peer === mallory.jid, 20_000);
+    assert.equal(failed.type, "failed", JSON.stringify(failed));
+    assert.match(String(failed.reason), /checksum|sha-256/, String(failed.reason));
+    assert.equal(await raw.terminated(offer), "media-error");
+    assert.equal(run.child.exitCode, null, "--count 1 not reached: nothing counted as received");
+    assert.ok(!(await listDir(inbox).catch(() => [] as string[])).some((n) => n.startsWith("report")), "no file named like the offer");
+    assert.equal(run.events.filter((e) => e.type === "completed").length, 0);
   });
 });
