@@ -21,4 +21,5 @@ export * from "./xep0030/disco.js";
 export * from "./ftrecovery/delivery.js";
 export * from "./driver/received.js";
 export * from "./xmppjs/until-online.js";
+export * from "./xml/jid.js";
 export * from "./xep0030/responder.js";

@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import {
-  bare, checkpointLengths, CHECKPOINTS, describeLocalFile, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
+  checkpointLengths, CHECKPOINTS, describeLocalFile, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
   sha256File, WRITE_BEHIND, type PartialRecord,
 } from "./files.js";
 
@@ -405,11 +405,6 @@ describe("driver/files", () => {
       await partial.write(0, content.subarray(0, 3000));
       assert.equal(await partial.prefixSha256(2000), sha256(content.subarray(0, 2000)));
       await partial.close();
-    });
-
-    it("bare() drops the resource and folds case", () => {
-      assert.equal(bare("Juliet@Capulet.example/Balcony/x"), "juliet@capulet.example");
-      assert.equal(bare("capulet.example"), "capulet.example");
     });
   });
 });

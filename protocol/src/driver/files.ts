@@ -8,6 +8,7 @@ import { basename, join, resolve, sep } from "node:path";
 import type { Checkpoint } from "../ftrecovery/elements.js";
 import type { ReceiveSink } from "./sink.js";
 import { sanitizeFileName } from "../xep0234/file-name.js";
+import { bare } from "../xml/jid.js";
 
 export const PART_SUFFIX = ".xft-part";
 export const META_SUFFIX = ".xft-part.json";
@@ -414,11 +415,6 @@ export async function findPartial(
     }
   }
   return undefined;
-}
-
-export function bare(jid: string): string {
-  const slash = jid.indexOf("/");
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }
 
 /** A new partial download in dir for an offered file, with a part file of its own: the final
