@@ -8,6 +8,7 @@
 // or a receiver with nobody to ask (`xft receive`) takes it only from the senders it was told
 // to, by default the user's roster contacts. A stranger must not be able to write to the user's
 // disk, or end a receiver, just by knowing his JID.
+import { bare } from "@xft/protocol/xml/jid.js";
 
 /** Who may send new files that are taken without asking. */
 export type NewFilePolicy =
@@ -47,11 +48,6 @@ export type OfferDecision =
   /** answered with a Jingle session-terminate <decline/> carrying the reason */
   | { action: "decline"; reason: string; continuation: boolean };
 
-const bareOf = (jid: string) => {
-  const slash = jid.indexOf("/");
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
-};
-
 /** What would be a question becomes a decline when there is nobody to ask. */
 function askOrDecline(ctx: OfferContext, reason: string, declineReason: string, continuation = false): OfferDecision {
   return ctx.canAsk ? { action: "ask", reason, continuation } : { action: "decline", reason: declineReason, continuation };
@@ -67,7 +63,7 @@ function newFileRefusal(policy: Exclude<NewFilePolicy, "ask">, who: string | und
 }
 
 export function decideOffer(offer: OfferFacts, ctx: OfferContext): OfferDecision {
-  const sender = offer.storeDelivery?.sender !== undefined ? bareOf(offer.storeDelivery.sender) : undefined;
+  const sender = offer.storeDelivery?.sender !== undefined ? bare(offer.storeDelivery.sender) : undefined;
   // a file a contact left for us at a trusted store: taken like a continuation, at the bytes we
   // hold of it (a part we kept from that contact's own interrupted transfer is continued)
   if (offer.storeDelivery && sender !== undefined && ctx.autoReceive && ctx.canStore && ctx.isContact(sender)) {
@@ -76,12 +72,12 @@ export function decideOffer(offer: OfferFacts, ctx: OfferContext): OfferDecision
   // the rest of a file the user accepted from this peer before (FIG. 2, steps 203-205)
   if (offer.continues && offer.held > 0) {
     if (ctx.autoReceive && ctx.canStore) return { action: "auto-accept", reason: `continues a file already accepted, from byte ${offer.held}` };
-    const why = `${bareOf(offer.from)} offers the rest of a file from byte ${offer.held}; auto-receive is off`;
+    const why = `${bare(offer.from)} offers the rest of a file from byte ${offer.held}; auto-receive is off`;
     return askOrDecline(ctx, why, "auto-receive is off", true);
   }
   // a new file (a "continuation" of nothing we hold is one too); a store's delivery is judged by
   // who left it, not by the store that carries it
-  const who = offer.storeDelivery ? sender : bareOf(offer.from);
+  const who = offer.storeDelivery ? sender : bare(offer.from);
   if (ctx.newFiles === "ask") return askOrDecline(ctx, "a new file: the application decides", "not accepting files");
   const refusal = newFileRefusal(ctx.newFiles, who, ctx.isContact);
   if (refusal) return { action: "decline", reason: refusal, continuation: false };
@@ -97,6 +93,5 @@ export function decideOffer(offer: OfferFacts, ctx: OfferContext): OfferDecision
 export function mayLearnWeAreOnline(policy: NewFilePolicy, jid: string, seesOurPresence: (jid: string) => boolean): boolean {
   if (seesOurPresence(jid)) return true;
   if (policy === "ask" || policy.from !== "anyone") return false;
-  const bare = jid.split("/")[0].toLowerCase();
-  return policy.only === undefined || policy.only.length === 0 || policy.only.includes(bare);
+  return policy.only === undefined || policy.only.length === 0 || policy.only.includes(bare(jid));
 }

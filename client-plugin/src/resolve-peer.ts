@@ -1,6 +1,6 @@
 // Turns the address a user typed into the full JID a Jingle session needs.
 import { randomBytes } from "node:crypto";
-import type { XmppPort } from "@xft/protocol";
+import { bare, type XmppPort } from "@xft/protocol";
 import { makeJmi, parseJmi } from "./xep0353/jmi.js";
 
 export class PeerUnavailableError extends Error {
@@ -21,8 +21,7 @@ export function isFullJid(jid: string): boolean {
  * to an offline user, and the proposer's own timeout ends its wait.
  */
 export function decideProposalAnswer(input: { from: string; ourJid: string; seesOurPresence: boolean; proceed: boolean }): "proceed" | "reject" | "ignore" {
-  const bareOf = (jid: string) => jid.split("/")[0].toLowerCase();
-  const ours = input.ourJid !== "" && bareOf(input.from) === bareOf(input.ourJid);
+  const ours = input.ourJid !== "" && bare(input.from) === bare(input.ourJid);
   if (!ours && !input.seesOurPresence) return "ignore";
   return input.proceed ? "proceed" : "reject";
 }

@@ -19,7 +19,7 @@
 //
 // Order does not matter: at login the store's pending subscription request and the sender's
 // vouch (an offline message) come in whichever order the server sends them.
-import { NS_FT_FORWARD, type DiscoInfo, type StoredVouch } from "@xft/protocol";
+import { bare, NS_FT_FORWARD, type DiscoInfo, type StoredVouch } from "@xft/protocol";
 
 export interface Vouch extends StoredVouch {
   /** bare JID of the sender who vouched (the message's server-stamped 'from') */
@@ -68,11 +68,6 @@ export const MAX_STORES = 64;
 
 export const initialTrust: StoreTrust = { vouches: [], checks: {}, unanswered: [], delivering: [] };
 
-const bareOf = (jid: string) => {
-  const slash = jid.indexOf("/");
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
-};
-
 /** Step 2: what the component announces (component/src/xep0030/disco.ts) and nothing less. */
 export function isFileStore(info: DiscoInfo | undefined): boolean {
   return Boolean(info?.identities.some((i) => i.category === "store" && i.type === "file") && info.features.includes(NS_FT_FORWARD));
@@ -90,14 +85,14 @@ type Step = { state: StoreTrust; effects: TrustEffect[] };
 export function trustStep(state: StoreTrust, event: TrustEvent): Step {
   switch (event.type) {
     case "subscribe-request": {
-      const from = bareOf(event.from);
+      const from = bare(event.from);
       if (event.ownStore || state.delivering.includes(from)) return { state, effects: [{ type: "approve", store: from }] };
       return { state: { ...state, unanswered: remember(state.unanswered, from, MAX_UNANSWERED) }, effects: [{ type: "ask-user", from }] };
     }
     case "vouched":
-      return vouched(state, bareOf(event.from), event.vouch, event.fromContact);
+      return vouched(state, bare(event.from), event.vouch, event.fromContact);
     case "store-checked": {
-      const store = bareOf(event.store);
+      const store = bare(event.store);
       if (state.checks[store] !== "checking") return { state, effects: [] }; // not asked, or answered already
       if (isFileStore(event.info)) return { state: { ...state, checks: withCheck(state.checks, store, "store") }, effects: [{ type: "announce", store }] };
       const refused = state.vouches.filter((v) => v.store === store);
@@ -107,7 +102,7 @@ export function trustStep(state: StoreTrust, event: TrustEvent): Step {
       };
     }
     case "vouched-offer": {
-      const store = bareOf(event.store);
+      const store = bare(event.store);
       if (state.checks[store] !== "store" || state.delivering.includes(store)) return { state, effects: [] };
       const asked = state.unanswered.includes(store);
       return {
@@ -148,8 +143,8 @@ function vouched(state: StoreTrust, from: string, vouch: StoredVouch, fromContac
  */
 export function vouchFor(state: StoreTrust, offer: { from: string; sender?: string; sha256?: string; size?: number }): Vouch | undefined {
   if (!offer.sender || !offer.sha256) return undefined;
-  const store = bareOf(offer.from);
+  const store = bare(offer.from);
   if (state.checks[store] !== "store") return undefined;
-  const sender = bareOf(offer.sender);
+  const sender = bare(offer.sender);
   return state.vouches.find((v) => v.store === store && v.voucher === sender && v.sha256 === offer.sha256 && v.size === offer.size);
 }

@@ -1,7 +1,7 @@
 // The offline store component, wired top to bottom: storage, its housekeeping, the XMPP entity,
 // the protocol pieces on it, then the connection that keeps it online. Nothing here parses or
 // decides; each piece is a factory with its dependencies passed in.
-import { fileTransfer, untilOnline, xmppPortFrom, type FileTransfer } from "@xft/protocol";
+import { bare, fileTransfer, untilOnline, xmppPortFrom, type FileTransfer } from "@xft/protocol";
 import type { ComponentConfig } from "./config/options.js";
 import { keepConnected } from "./connection/keep-connected.js";
 import { createDelivery, type Delivery } from "./delivery/driver.js";
@@ -103,7 +103,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
     ft, store, log, send: (stanza) => xmpp.send(stanza), confirmTimeout: config.deliveryConfirmSeconds,
     resubscribeBackoff: { baseMs: config.resubscribeMinSeconds * 1000, maxMs: config.resubscribeMaxSeconds * 1000 },
     maxStanzasPerDay: config.deliveryMaxStanzasPerDay,
-    isOnline: (full) => presence.resourcesOf(full.slice(0, full.indexOf("/"))).includes(full),
+    isOnline: (full) => presence.resourcesOf(bare(full)).includes(full),
     network: { isOnline: () => xmpp.status === "online", reconnect: () => untilOnline(xmpp, 30_000) },
   });
   xmpp.on("online", () => delivery.probeWaiting());

@@ -2,6 +2,7 @@
 // policy that asks (which offers are taken, whose vouch counts, who may learn where we are).
 // https://www.rfc-editor.org/rfc/rfc6121#section-2
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
+import { bare } from "@xft/protocol/xml/jid.js";
 
 export const NS_ROSTER = "jabber:iq:roster";
 
@@ -21,11 +22,6 @@ export const emptyRoster: Roster = new Map();
 
 const SUBSCRIPTIONS: readonly string[] = ["none", "to", "from", "both"];
 
-const bareOf = (jid: string) => {
-  const slash = jid.indexOf("/");
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
-};
-
 export function makeRosterGet(): Element {
   return xml("iq", { type: "get" }, xml("query", { xmlns: NS_ROSTER }));
 }
@@ -40,7 +36,7 @@ export function parseRosterItems(query: Element): Array<RosterItem | { jid: stri
   for (const item of query.getChildren("item")) {
     const raw = String(item.attrs.jid ?? "");
     if (raw === "" || raw.includes("/")) continue; // not a bare JID: not a roster item
-    const jid = bareOf(raw);
+    const jid = bare(raw);
     const sub = String(item.attrs.subscription ?? "none");
     if (sub === "remove") items.push({ jid, remove: true });
     else items.push({ jid, subscription: (SUBSCRIPTIONS.includes(sub) ? sub : "none") as Subscription, pending: item.attrs.ask === "subscribe" });
@@ -64,13 +60,13 @@ export function applyRosterItems(roster: Roster, items: ReturnType<typeof parseR
  * not a decision of the user's, so it grants nothing.
  */
 export function isContact(roster: Roster, jid: string): boolean {
-  const item = roster.get(bareOf(jid));
+  const item = roster.get(bare(jid));
   return item !== undefined && (item.subscription !== "none" || item.pending);
 }
 
 /** They may see our presence (RFC 6121 §3: subscription "from" or "both"): the user approved it. */
 export function seesOurPresence(roster: Roster, jid: string): boolean {
-  const item = roster.get(bareOf(jid));
+  const item = roster.get(bare(jid));
   return item?.subscription === "from" || item?.subscription === "both";
 }
 
@@ -80,5 +76,5 @@ export function seesOurPresence(roster: Roster, jid: string): boolean {
  * client that has no such handler would).
  */
 export function isTrustedPush(iqFrom: string | undefined, ourJid: string): boolean {
-  return iqFrom === undefined || iqFrom === "" || bareOf(iqFrom) === bareOf(ourJid);
+  return iqFrom === undefined || iqFrom === "" || bare(iqFrom) === bare(ourJid);
 }

@@ -1,9 +1,9 @@
 // The stanzas delivery sends (xep-draft §'Delivery'): pure builders. Each message carries a
 // human <body/> (any client shows it) beside our element (our plugin reads it).
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
-import { humanSize, makeDelivered, makeWaiting } from "@xft/protocol";
+import { humanSize, makeDelivered, makeWaiting, sanitizeFileName } from "@xft/protocol";
 import { errorCondition } from "../presence/tracker.js";
-import { sanitizeName, type Receipt, type StoredFile } from "../store/index.js";
+import type { Receipt, StoredFile } from "../store/index.js";
 
 /** Our notices carry ids with this prefix, so that a bounce (RFC 6120 §8.2: same id) is known as one. */
 const NOTICE_ID = "xft-waiting-";
@@ -23,7 +23,7 @@ export const NOTICE_MAX_FILES = 20;
 
 /** A file name as a notice shows it: sanitized again (names kept before the rules grew), cut. */
 export function noticeName(name: string): string {
-  const clean = sanitizeName(name);
+  const clean = sanitizeFileName(name);
   const chars = [...clean]; // whole characters, never half a surrogate pair
   return chars.length <= NOTICE_NAME_CHARS ? clean : `${chars.slice(0, NOTICE_NAME_CHARS - 1).join("").trimEnd()}\u2026`;
 }

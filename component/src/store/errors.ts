@@ -27,6 +27,13 @@ export class BadRequestError extends StoreError {
   }
 }
 
+/** The name ends like a receiver's partial download (NAME.xft-part, NAME.xft-part.json). */
+export class ReservedNameError extends StoreError {
+  constructor(readonly fileName: string) {
+    super("modify", "not-acceptable", `a file may not be named like a partial download (*.xft-part, *.xft-part.json): ${JSON.stringify(fileName)}`);
+  }
+}
+
 /** The declared size is above the configured maximum. */
 export class FileTooLargeError extends StoreError {
   constructor(readonly size: number, readonly maxFileSize: number) {

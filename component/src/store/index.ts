@@ -5,4 +5,4 @@ export type { Budget, FileState, Receipt, RecipientDeliveryState, RetryState, St
 export type { DeliveryStates } from "./delivery-state.js";
 export * from "./errors.js";
 export { DatabaseFromFutureError, openDatabase } from "./db.js";
-export { bareJid, sanitizeName } from "./validate.js";
+export { bareJid, storedName } from "./validate.js";

@@ -10,6 +10,7 @@ import {
   NotFoundError,
   NotUploadingError,
   OffsetMismatchError,
+  ReservedNameError,
   QuotaExceededError,
   SenderNotAllowedError,
   StoreError,
@@ -89,11 +90,18 @@ describe("offline store", () => {
     assert.throws(() => store.readStream(id, BOB, data.length + 1), BadRequestError);
   });
 
+  it("refuses a name like a receiver's partial download (not-acceptable, modify) before reserving anything", async () => {
+    const data = randomData(10);
+    const err = await store.beginUpload({ sender: ALICE, recipient: BOB, name: "photo.jpg.XFT-PART", size: data.length, sha256: sha256(data) }).then(() => undefined, (e) => e);
+    assertCondition(err, ReservedNameError, "not-acceptable", "modify");
+    assert.deepEqual(readdirSync(store.filesDir), []);
+  });
+
   it("names the bytes' files by id only, never by what the sender sent", async () => {
     const data = randomData(1000);
     const id = await upload(data, { name: "../../etc/passwd" });
     const stored = await store.finishUpload(id);
-    assert.equal(stored.name, "passwd");
+    assert.equal(stored.name, "%2E%2E%2F..%2Fetc%2Fpasswd", "kept as the recipient's client will store it: one path component");
     assert.deepEqual(readdirSync(store.filesDir), [fileNameOf(id)]);
     assert.match(readdirSync(store.filesDir)[0], /^[0-9a-f]{32}$/);
     assert.ok(!existsSync(`${tmp.dir}/etc`));

@@ -70,7 +70,7 @@ import { createMaintenance, type StoreMaintenance } from "./maintenance.js";
 import { toReceipt, toStoredFile, toUsage, type Receipt, type StoredFile, type UploadHandle, type UploadRequest, type Usage } from "./model.js";
 import { prepareQueries, type FileRow } from "./queries.js";
 import { OpenUploads } from "./uploads.js";
-import { bareJid, checkSha256, checkSize, domainOf, isFileId, newFileId, normalizeMediaType, sanitizeName } from "./validate.js";
+import { bareJid, checkSha256, checkSize, domainOf, isFileId, newFileId, normalizeMediaType, storedName } from "./validate.js";
 
 export interface OfflineStore {
   /** the directory holding the bytes */
@@ -194,7 +194,7 @@ export function createStore(options: StoreOptions): OfflineStore {
         id: newFileId(),
         sender,
         recipient,
-        name: sanitizeName(request.name),
+        name: storedName(request.name),
         size,
         sha256,
         media_type: normalizeMediaType(request.mediaType),

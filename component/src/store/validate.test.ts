@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { BadRequestError } from "./errors.js";
-import { bareJid, checkSha256, fileNameOf, idOfFileName, isFileId, newFileId, normalizeMediaType, sanitizeName } from "./validate.js";
+import { BadRequestError, ReservedNameError } from "./errors.js";
+import { bareJid, checkSha256, fileNameOf, idOfFileName, isFileId, newFileId, normalizeMediaType, storedName } from "./validate.js";
 
 describe("store input validation", () => {
   it("bareJid drops the resource, lower-cases, and refuses what is not a JID", () => {
@@ -13,19 +13,19 @@ describe("store input validation", () => {
     assert.throws(() => bareJid(undefined), BadRequestError);
   });
 
-  it("sanitizeName keeps the last path segment and strips what disguises a name", () => {
-    assert.equal(sanitizeName("../../etc/passwd"), "passwd");
-    assert.equal(sanitizeName("C:\\Users\\x\\report.pdf"), "report.pdf");
-    assert.equal(sanitizeName("invoice\u202Efdp.exe"), "invoicefdp.exe"); // right-to-left override gone
-    assert.equal(sanitizeName("a\u0000b\nc\td.txt"), "abcd.txt"); // controls removed, tab and newline too
-    assert.equal(sanitizeName("...hidden"), "hidden");
-    assert.equal(sanitizeName("  spaced   out  "), "spaced out");
-    assert.equal(sanitizeName(""), "file");
-    assert.equal(sanitizeName(".."), "file");
-    assert.equal(sanitizeName(42), "file");
-    const long = sanitizeName("é".repeat(200)); // 2 bytes each
-    assert.equal(Buffer.byteLength(long), 254);
-    assert.equal(long, "é".repeat(127), "cut on a whole character");
+  it("storedName: the receiver's sanitiser (@xft/protocol sanitizeFileName), names like a partial download refused", () => {
+    assert.equal(storedName("../../etc/passwd"), "%2E%2E%2F..%2Fetc%2Fpasswd"); // one component, as the recipient would store it
+    assert.equal(storedName("invoice\u202Efdp.exe"), "invoicefdp.exe"); // right-to-left override gone
+    assert.equal(storedName("a\u0000b\td.txt"), "a%00b%09d.txt");
+    assert.equal(storedName("...hidden"), "%2E%2E%2Ehidden");
+    assert.equal(storedName("  spaced out  "), "spaced out");
+    assert.equal(storedName(""), "unnamed");
+    assert.equal(storedName(42), "unnamed");
+    const long = storedName("é".repeat(200)); // 2 bytes each
+    assert.equal(long, "é".repeat(100), "200 bytes, cut on a whole character");
+    for (const reserved of ["x.xft-part", "x.XFT-PART.json", "x.xft-part\u200B"]) {
+      assert.throws(() => storedName(reserved), (err: unknown) => err instanceof ReservedNameError && err.condition === "not-acceptable" && err.type === "modify", reserved);
+    }
   });
 
   it("checkSha256 takes only the canonical base64 of 32 bytes", () => {

@@ -1,7 +1,9 @@
 // Input checks and normalization for the store. Everything from the network passes here before
 // it reaches SQL (as bound parameters) or a log; nothing from the network reaches a file path.
 import { randomBytes } from "node:crypto";
-import { BadRequestError } from "./errors.js";
+import { isReservedFileName } from "@xft/protocol/driver/offered-name.js";
+import { sanitizeFileName } from "@xft/protocol/xep0234/file-name.js";
+import { BadRequestError, ReservedNameError } from "./errors.js";
 
 const ID_BYTES = 16;
 const ID_RE = /^[A-Za-z0-9_-]{22}$/;
@@ -72,31 +74,17 @@ export function checkSize(size: unknown): number {
   return size;
 }
 
-// Controls and every format character (Cf: bidirectional marks, overrides and isolates,
-// zero-width characters, BOM, soft hyphen, interlinear annotations, the invisible tag characters
-// U+E0000-E007F), and characters that show as nothing (combining grapheme joiner, Hangul and
-// Khmer fillers, Mongolian vowel separator): they can disguise a name ("gnp.exe" shown as
-// "exe.png") or hide text in it.
-const NAME_STRIP = /[\p{Cc}\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u180e\u3164\uffa0]/gu;
-const MAX_NAME_BYTES = 255;
-
 /**
- * A file name safe to show and to offer as a file name: the last path segment, no control or
- * direction-changing characters, no leading dots or blanks, at most 255 UTF-8 bytes (whole
- * characters). Never used for our own files, which are named by id.
+ * The name a forwarded file is kept, shown and offered again under: the receiver's own rules
+ * (@xft/protocol sanitizeFileName: one path component, no invisible characters, no look-alike
+ * slashes, at most 200 UTF-8 bytes), so that the recipient's client stores it unchanged. Never
+ * used for our own files, which are named by id. A name like a receiver's partial download
+ * (*.xft-part, *.xft-part.json) is refused: the recipient's client would refuse its offer.
  */
-export function sanitizeName(raw: unknown): string {
-  let name = typeof raw === "string" ? raw.normalize("NFC") : "";
-  name = name.slice(Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\")) + 1);
-  name = name.replace(NAME_STRIP, "").replace(/\s+/gu, " ").replace(/^[\s.]+/u, "").trimEnd();
-  let out = "";
-  let bytes = 0;
-  for (const ch of name) {
-    bytes += Buffer.byteLength(ch);
-    if (bytes > MAX_NAME_BYTES) break;
-    out += ch;
-  }
-  return out || "file";
+export function storedName(raw: unknown): string {
+  const name = sanitizeFileName(raw);
+  if (isReservedFileName(name)) throw new ReservedNameError(name);
+  return name;
 }
 
 // RFC 6838 §4.2 type/subtype names, optional parameters kept as given (printable ASCII only).

@@ -7,6 +7,8 @@ import { link, open, readdir, rm, stat, unlink, type FileHandle } from "node:fs/
 import { basename, join, resolve, sep } from "node:path";
 import type { Checkpoint } from "../ftrecovery/elements.js";
 import type { ReceiveSink } from "./sink.js";
+import { sanitizeFileName } from "../xep0234/file-name.js";
+import { bare } from "../xml/jid.js";
 
 export const PART_SUFFIX = ".xft-part";
 export const META_SUFFIX = ".xft-part.json";
@@ -125,15 +127,12 @@ export async function* readBlocks(path: string, offset: number, blockSize: numbe
 }
 
 /**
- * XEP-0234 §security: a name must never be read as a path. Separators, control characters
- * and leading dots are percent-encoded, so the name stays recognisable and stays in its folder.
+ * XEP-0234 §security: a name must never be read as a path. The one sanitiser the store uses too
+ * (xep0234/file-name.ts): separators, controls, look-alike slashes and dots and leading dots
+ * percent-encoded, invisible characters removed, at most 200 UTF-8 bytes.
  */
 export function safeFileName(name: string | undefined): string {
-  let safe = (name ?? "").normalize("NFC");
-  safe = safe.replace(/[%/\\\u0000-\u001f\u007f:]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0"));
-  safe = safe.replace(/^\.+/, (dots) => "%2E".repeat(dots.length));
-  safe = safe.slice(0, 200);
-  return safe === "" ? "unnamed" : safe;
+  return sanitizeFileName(name);
 }
 
 export function insideDir(dir: string, path: string): boolean {
@@ -416,11 +415,6 @@ export async function findPartial(
     }
   }
   return undefined;
-}
-
-export function bare(jid: string): string {
-  const slash = jid.indexOf("/");
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }
 
 /** A new partial download in dir for an offered file, with a part file of its own: the final

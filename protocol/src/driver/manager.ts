@@ -12,7 +12,9 @@ import { makeIbbTransport, NS_JINGLE_IBB, parseIbbTransport } from "../xep0261/t
 import { HASH_ALGO, sha256Of } from "../xep0300/hash.js";
 import { transition } from "../session/transition.js";
 import type { SessionContext, SessionEffect, SessionEvent, SessionState, TransferEvent } from "../session/types.js";
-import { bare, describeLocalFile, findPartial, newPartial, PartialFile, readBlocks, type LocalFile } from "./files.js";
+import { refuseReservedFileName } from "./offered-name.js";
+import { bare } from "../xml/jid.js";
+import { describeLocalFile, findPartial, newPartial, PartialFile, readBlocks, type LocalFile } from "./files.js";
 import { findReceived, ReceivedFile, recordReceived } from "./received.js";
 import { InputThrottle } from "./input-throttle.js";
 import type { ReceiveSink } from "./sink.js";
@@ -333,6 +335,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     if (!file.hashes.some((h) => h.algo === HASH_ALGO)) throw badRequest("file offer without a sha-256 hash");
     if (file.size === undefined) throw badRequest("file offer without <size/>");
     if (!file.name) file.name = "unnamed";
+    refuseReservedFileName(file.name); // named like our part files: not-acceptable, nothing accepted
     parseCheckpoints(file); // refuses bad ones now, before anything is accepted
     const session = this.addSession(ctx, { phase: "pending", ctx });
     session.continues = continues;

@@ -4,7 +4,8 @@
 import { EventEmitter } from "node:events";
 import type { Element } from "ltx/lib/ltx.js";
 import type { FileTransfer, Transfer } from "../driver/manager.js";
-import { bare, type LocalFile } from "../driver/files.js";
+import type { LocalFile } from "../driver/files.js";
+import { bare } from "../xml/jid.js";
 import type { TransferEvent } from "../session/types.js";
 import { recover, type RecoveryEffect, type RecoveryEvent, type RecoveryOptions, type RecoveryState } from "./sender.js";
 

@@ -511,13 +511,52 @@ describe("session transition", () => {
       assertStanzaError(t.error, "unexpected-request", "wait", OUT_OF_ORDER);
     });
 
-    it("a checksum session-info sets the hash the file is verified against", () => {
+    const checksumXml = (sha: string) =>
+      `<jingle xmlns='${NS_JINGLE}' action='session-info' sid='${SID}'><checksum xmlns='${NS_JINGLE_FT}' creator='initiator' name='a-file-offer'><file><hash xmlns='urn:xmpp:hashes:2' algo='sha-256'>${sha}</hash></file></checksum></jingle>`;
+    const OTHER_SHA = Buffer.alloc(32, 9).toString("base64");
+
+    it("a checksum session-info gives the hash an offer only announced (empty <hash/>): the file is verified against it", () => {
       const ctx = pushReceiver({ hashes: [{ algo: "sha-256", value: "" }] });
-      const checksum = `<jingle xmlns='${NS_JINGLE}' action='session-info' sid='${SID}'><checksum xmlns='${NS_JINGLE_FT}' creator='initiator' name='a-file-offer'><file><hash xmlns='urn:xmpp:hashes:2' algo='sha-256'>${SHA}</hash></file></checksum></jingle>`;
-      const t = ok(transition(streaming(ctx, 0), remote(checksum)));
+      const t = ok(transition(streaming(ctx, 0), remote(checksumXml(SHA))));
       assert.deepEqual(t.effects, []);
       assert.deepEqual(t.state.ctx.file.hashes, [{ algo: "sha-256", value: SHA }]);
     });
+
+    it("a checksum repeating the offer's hash changes nothing", () => {
+      const ctx = pushReceiver();
+      const t = ok(transition(streaming(ctx, 100, 1), remote(checksumXml(SHA))));
+      assert.deepEqual(t.effects, []);
+      assert.deepEqual(t.state, streaming(ctx, 100, 1));
+    });
+
+    it("a checksum naming another hash while streaming -> failed with media-error, partial discarded, the IQ refused (not-acceptable, modify)", () => {
+      const ctx = pushReceiver();
+      const t = transition(streaming(ctx, 100, 1), remote(checksumXml(OTHER_SHA)));
+      ended(t, "failed", 100);
+      const reason = `checksum sha-256 ${OTHER_SHA} differs from the offer's ${SHA}`;
+      assert.deepEqual(t.effects, [{ type: "close-ibb" }, terminateEffect(ctx, "media-error", reason), { type: "discard-partial", reason }, ev(ctx, "failed", 100, reason)]);
+      assert.deepEqual(t.state.ctx.file.hashes, [{ algo: "sha-256", value: SHA }], "the offer's hash stays");
+      assertStanzaError(t.error, "not-acceptable", "modify");
+    });
+
+    it("a checksum naming another hash while connecting -> failed the same way (no bytestream to close yet)", () => {
+      const ctx = pushReceiver();
+      const t = transition({ phase: "connecting", ctx }, remote(checksumXml(OTHER_SHA)));
+      ended(t, "failed", 0);
+      assert.equal(t.effects[0].type, "send-jingle");
+      assert.ok(t.effects.some((e) => e.type === "discard-partial"));
+    });
+
+    for (const phase of ["pending", "verifying"] as const) {
+      it(`a checksum naming another hash while ${phase} is refused (not-acceptable) and the offer's hash stands`, () => {
+        const ctx = pushReceiver();
+        const state: SessionState = phase === "pending" ? { phase, ctx } : { phase, ctx, offset: SIZE };
+        const t = transition(state, remote(checksumXml(OTHER_SHA)));
+        assert.deepEqual(t.state, state);
+        assert.deepEqual(t.effects, []);
+        assertStanzaError(t.error, "not-acceptable", "modify");
+      });
+    }
 
     it("link lost -> interrupted, partial kept", () => {
       const ctx = pushReceiver();

@@ -5,7 +5,8 @@ import { jingleError, type Jingle, type Reason, type ReasonCondition } from "../
 import { makeDescription, makeReceived, parseDescription, parseFileInfo, type FileDescription } from "../xep0234/file.js";
 import { makeIbbTransport, negotiateBlockSize, parseIbbTransport } from "../xep0261/transport.js";
 import { nextSeq } from "../xep0047/ibb.js";
-import { sha256Of } from "../xep0300/hash.js";
+import { sha256Of, type Hash } from "../xep0300/hash.js";
+import { applyChecksum } from "../xep0234/checksum.js";
 import type { Outcome, SessionContext, SessionEffect, SessionEvent, SessionState, Transition, TransferEventType } from "./types.js";
 
 /** Reasons and IBB errors that mean "the path broke", not "the peer said no": resumable. */
@@ -195,11 +196,7 @@ function step(state: SessionState, event: SessionEvent): Transition {
           return end(ctx, "completed", size(ctx), "peer confirmed");
         }
         const info = j.info ? parseFileInfo(j.info) : undefined;
-        if (info?.kind === "checksum" && !ctx.sending) {
-          // XEP-0234 §checksum: the File Sender may send the hash after the offer
-          const hashes = info.file.hashes.length ? info.file.hashes : ctx.file.hashes;
-          return { state: { ...state, ctx: { ...ctx, file: { ...ctx.file, hashes } } } as SessionState, effects: [] };
-        }
+        if (info?.kind === "checksum" && !ctx.sending) return onChecksum(state, info.file.hashes);
         return { state, effects: [] }; // an empty session-info is a ping (XEP-0166 §6.8)
       }
       if (j.action === "session-accept") {
@@ -290,6 +287,26 @@ function step(state: SessionState, event: SessionEvent): Transition {
       return end(ctx, "completed", state.offset, event.detail, [received, terminate(ctx, "success")]);
     }
   }
+}
+
+/**
+ * XEP-0234 §checksum: it may complete the offer's hashes, never change them (xep0234/checksum.ts).
+ * A contradicting one is refused (not-acceptable) and, once accepted, fails the session. Pending
+ * or verifying, the offer's hash stands and the final check decides (ending the session there
+ * would race with the user's accept or with that check).
+ */
+function onChecksum(state: SessionState, announced: Hash[]): Transition {
+  const { ctx } = state;
+  const outcome = applyChecksum(ctx.file.hashes, announced);
+  if ("hashes" in outcome) return { state: { ...state, ctx: { ...ctx, file: { ...ctx.file, hashes: outcome.hashes } } } as SessionState, effects: [] };
+  const refusal = new ProtocolError("modify", "not-acceptable", outcome.mismatch);
+  if (state.phase !== "connecting" && state.phase !== "streaming") return { state, effects: [], error: refusal };
+  const t = end(ctx, "failed", offsetOf(state), outcome.mismatch, [
+    ...(state.phase === "streaming" ? [{ type: "close-ibb" } as SessionEffect] : []),
+    terminate(ctx, "media-error", outcome.mismatch),
+    { type: "discard-partial", reason: outcome.mismatch },
+  ]);
+  return { ...t, error: refusal };
 }
 
 function receivedElement(ctx: SessionContext) {

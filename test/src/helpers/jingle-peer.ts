@@ -3,7 +3,7 @@
 // it honest). It records the Jingle stanzas the receiver sends back.
 import { randomBytes } from "node:crypto";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
-import { makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE, type ReasonCondition } from "@xft/protocol";
+import { makeChecksum, makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE, type ReasonCondition } from "@xft/protocol";
 import type { Account } from "@xft/client-plugin/account.js";
 import { until } from "./wait.js";
 
@@ -25,6 +25,8 @@ export interface JinglePeer {
   /** waits for the receiver's session-accept, opens the bytestream and sends `data` in one block */
   sendData(to: string, o: RawOffer, data: Buffer, timeoutMs?: number): Promise<void>;
   terminate(to: string, o: RawOffer, condition: ReasonCondition): Promise<void>;
+  /** the XEP-0234 §checksum session-info IQ for this offer, naming `sha256` as the file's hash */
+  checksumIq(to: string, o: RawOffer, sha256: string): Element;
   /** the receiver's session-terminate for this offer, once it came, with its reason's condition */
   terminated(o: RawOffer, timeoutMs?: number): Promise<string | undefined>;
 }
@@ -62,6 +64,10 @@ export function jinglePeer(account: Account): JinglePeer {
     },
     async terminate(to, o, condition) {
       await account.port.request(iq(to, makeJingle({ action: "session-terminate", sid: o.sid, contents: [], reason: { condition } })), 10_000);
+    },
+    checksumIq(to, o, sha256) {
+      const info = makeChecksum("initiator", "f", { hashes: [{ algo: "sha-256", value: sha256 }], extensions: [] });
+      return iq(to, makeJingle({ action: "session-info", sid: o.sid, contents: [], info }));
     },
     async terminated(o, timeoutMs = 10_000) {
       await until(`the receiver's session-terminate of ${o.sid}`, () => fromReceiver(o, "session-terminate") !== undefined, timeoutMs);

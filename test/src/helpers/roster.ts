@@ -3,20 +3,19 @@
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { NS_ROSTER, parseRosterItems, makeRosterGet } from "@xft/client-plugin/roster/items.js";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import { bare } from "@xft/protocol";
 import { sleep } from "./wait.js";
-
-const bareOf = (jid: string) => jid.split("/")[0].toLowerCase();
 
 async function subscriptionOf(account: Account, other: string): Promise<string | undefined> {
   const result = await account.port.request(makeRosterGet(), 10_000);
   const query = result.getChild("query", NS_ROSTER);
-  const item = query ? parseRosterItems(query).find((i) => i.jid === bareOf(other)) : undefined;
+  const item = query ? parseRosterItems(query).find((i) => i.jid === bare(other)) : undefined;
   return item && !("remove" in item) ? item.subscription : undefined;
 }
 
 /** a and b become mutual contacts (subscription "both" on both rosters), within timeoutMs. */
 export async function befriend(a: Account, b: Account, timeoutMs = 20_000): Promise<void> {
-  const [ja, jb] = [bareOf(a.jid), bareOf(b.jid)];
+  const [ja, jb] = [bare(a.jid), bare(b.jid)];
   for (const [from, to] of [[a, jb], [b, ja]] as const) await from.port.send(xml("presence", { to, type: "subscribe" }));
   // the approvals, sent after the requests reached the server (they are stored as pending)
   for (const [from, to] of [[b, ja], [a, jb]] as const) await from.port.send(xml("presence", { to, type: "subscribed" }));

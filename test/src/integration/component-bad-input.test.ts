@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import {
-  IqError, makeClose, makeData, makeDescription, makeIbbTransport, makeInfoQuery, makeJingle, makeOpen, NS_JINGLE, parseInfo, parseJingle,
+  IqError, makeClose, makeData, makeDescription, makeIbbTransport, makeInfoQuery, makeJingle, makeOpen, makeRecipient, NS_JINGLE, parseInfo, parseJingle,
 } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
@@ -114,6 +114,24 @@ for (const kind of SERVER_KINDS) describe(`bad input to xft-component through ${
     // no session behind the refusal: its sid is unknown to the component
     await expectError(iq("set", makeJingle({ action: "session-terminate", sid: "offer1", contents: [], reason: { condition: "cancel" } })), "item-not-found");
     assert.equal(jingleToMallory.filter((el) => el.attrs.sid === "offer1").length, 0, "no session-terminate for a refused offer");
+  });
+
+  it("an offer for a recipient named like a receiver's partial download (x.XFT-PART) is refused: not-acceptable (modify), no session", async () => {
+    const j = makeJingle({
+      action: "session-initiate", sid: "offer2", initiator: mallory.jid,
+      contents: [{
+        creator: "initiator", name: "f", senders: "initiator",
+        description: makeDescription({
+          name: "x.XFT-PART\u200B", size: 3, hashes: [{ algo: "sha-256", value: Buffer.alloc(32, 7).toString("base64") }], range: {},
+          extensions: [makeRecipient(`bob@${server.host}`)],
+        }),
+        transport: makeIbbTransport({ sid: "ibb2", blockSize: 4096, stanza: "iq" }),
+      }],
+    });
+    const err = await expectError(iq("set", j), "not-acceptable");
+    assert.equal(err.errorType, "modify");
+    assert.match(err.text ?? "", /partial download/);
+    await expectError(iq("set", makeJingle({ action: "session-terminate", sid: "offer2", contents: [], reason: { condition: "cancel" } })), "item-not-found");
   });
 
   it("still answers disco after all of it", async () => {

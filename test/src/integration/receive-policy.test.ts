@@ -7,56 +7,21 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileTransfer } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
-import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
-import { accountEnv, runXft, type CliRun } from "../helpers/cli.js";
-import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
-import { jinglePeer, SHA_OF_EMPTY, type JinglePeer } from "../helpers/jingle-peer.js";
-import { befriendUsers } from "../helpers/roster.js";
+import { openAccount } from "@xft/client-plugin/account.js";
+import { SERVER_KINDS, serverName } from "../harness/servers.js";
+import { runXft, type CliRun } from "../helpers/cli.js";
+import { listDir, randomFile, sha256 } from "../helpers/files.js";
+import { jinglePeer, SHA_OF_EMPTY } from "../helpers/jingle-peer.js";
+import { receiveSuite } from "../helpers/receive-suite.js";
 
 for (const kind of SERVER_KINDS) describe(`xft receive: who may send, and no sender can end it, through ${serverName(kind)} (issue 12 item 8)`, function () {
   this.timeout(120_000);
-  let server: XmppServer;
-  let work: string;
-  let inbox: string;
-  let mallory: Account;
-  let raw: JinglePeer;
-  const runs: CliRun[] = [];
-  const env = (user: string) => accountEnv(`${user}@${server.host}`, `${user}pass`, server.service);
-  const bare = (user: string) => `${user}@${server.host}`;
-
-  before(async () => {
-    server = await startServer(kind);
-    for (const u of ["alice", "bob", "carol", "mallory"]) await server.register(u, `${u}pass`);
-    await befriendUsers(env("alice"), env("bob"));
-    await befriendUsers(env("carol"), env("bob"));
-    mallory = await openAccount({ jid: bare("mallory"), password: "mallorypass", service: server.service, resource: "raw", reconnect: false });
-    raw = jinglePeer(mallory);
-  });
-  beforeEach(async () => {
-    work = await tempDir();
-    inbox = join(work, "inbox");
-  });
-  afterEach(async () => {
-    for (const r of runs.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL"), await r.exit;
-    await removeDir(work);
-  });
-  after(async () => {
-    await mallory?.close();
-    await server?.stop();
-  });
-
-  /** bob's `xft receive` into inbox, online; resolves with it and its full JID */
-  async function receiver(...args: string[]): Promise<{ run: CliRun; jid: string }> {
-    const run = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "90", ...args], env("bob"));
-    runs.push(run);
-    await run.ready();
-    return { run, jid: /receiving as (\S+)/.exec(run.stderr())![1] };
-  }
+  const suite = receiveSuite(kind, ["alice", "bob", "carol"], [["alice", "bob"], ["carol", "bob"]]);
+  const { env, bare, receiver, runs } = suite;
 
   /** `xft send` of a new random file from user to bob */
   async function send(user: string, name: string, size = 100_000) {
-    const src = join(work, name);
+    const src = join(suite.work, name);
     const expected = await randomFile(src, size);
     const run = runXft(["send", bare("bob"), src, "--no-offline-forward", "--confirm-timeout", "15"], env(user));
     runs.push(run);
@@ -67,27 +32,27 @@ for (const kind of SERVER_KINDS) describe(`xft receive: who may send, and no sen
     const alice = await send("alice", name);
     assert.equal(await alice.run.exit, 0, alice.run.stderr());
     assert.equal(await recv.exit, 0, `${recv.stderr()} ${JSON.stringify(recv.events.slice(-4))}`);
-    assert.equal(await sha256(join(inbox, name)), alice.expected);
+    assert.equal(await sha256(join(suite.inbox, name)), alice.expected);
   }
 
   it("a stranger's offer is answered with a Jingle <decline/> and a declined event (peer, reason); the receiver goes on and takes alice's file", async () => {
     const { run, jid } = await receiver();
-    const offer = await raw.offer(jid, { name: "junk.bin", size: 100 });
-    const declined = await run.waitFor((e) => e.type === "declined" && e.peer === mallory.jid, 10_000);
+    const offer = await suite.raw.offer(jid, { name: "junk.bin", size: 100 });
+    const declined = await run.waitFor((e) => e.type === "declined" && e.peer === suite.mallory.jid, 10_000);
     assert.match(String(declined.reason), /contacts only/);
     assert.equal(declined.name, "junk.bin");
-    assert.equal(await raw.terminated(offer), "decline", "mallory got session-terminate <decline/>");
+    assert.equal(await suite.raw.terminated(offer), "decline", "mallory got session-terminate <decline/>");
     assert.equal(run.child.exitCode, null, "still running");
     await takesAlicesFile(run);
-    assert.deepEqual(await listDir(inbox), ["photo.jpg"], "nothing of mallory's");
+    assert.deepEqual(await listDir(suite.inbox), ["photo.jpg"], "nothing of mallory's");
   });
 
   it("a stranger's complete, well-formed file never counts toward --count: the receiver waits for alice's", async () => {
     const { run, jid } = await receiver("--auto-receive");
     // a real engine on another of mallory's devices: the file would pass its sha-256
-    const device = await openAccount({ jid: bare("mallory"), password: "mallorypass", service: server.service, resource: "engine", reconnect: false });
+    const device = await openAccount({ jid: bare("mallory"), password: "mallorypass", service: suite.server.service, resource: "engine", reconnect: false });
     try {
-      const src = join(work, "count-me.bin");
+      const src = join(suite.work, "count-me.bin");
       await randomFile(src, 20_000);
       const t = await fileTransfer(device.port).send(jid, src);
       const done = await t.done;
@@ -97,12 +62,12 @@ for (const kind of SERVER_KINDS) describe(`xft receive: who may send, and no sen
     }
     assert.equal(run.child.exitCode, null, "--count 1 not reached by mallory's file");
     await takesAlicesFile(run);
-    assert.deepEqual(await listDir(inbox), ["photo.jpg"]);
+    assert.deepEqual(await listDir(suite.inbox), ["photo.jpg"]);
   });
 
   it("a contact's failed transfers (a bad hash, a cut mid-file) are failed events and do not end the run", async () => {
     // carol is a contact, here with a raw client that sends what the test wants
-    const device = await openAccount({ jid: bare("carol"), password: "carolpass", service: server.service, resource: "raw", reconnect: false });
+    const device = await openAccount({ jid: bare("carol"), password: "carolpass", service: suite.server.service, resource: "raw", reconnect: false });
     try {
       const carol = jinglePeer(device);
       const { run, jid } = await receiver();
@@ -128,7 +93,7 @@ for (const kind of SERVER_KINDS) describe(`xft receive: who may send, and no sen
     assert.equal(await carol.run.exit, 1, "carol's send failed: declined");
     assert.equal(run.child.exitCode, null);
     await takesAlicesFile(run);
-    assert.deepEqual(await listDir(inbox), ["photo.jpg"]);
+    assert.deepEqual(await listDir(suite.inbox), ["photo.jpg"]);
   });
 
   it("--accept-from-anyone opens it: a stranger's `xft send` is taken, byte-exact", async () => {
@@ -136,6 +101,6 @@ for (const kind of SERVER_KINDS) describe(`xft receive: who may send, and no sen
     const m = await send("mallory", "hello.bin");
     assert.equal(await m.run.exit, 0, m.run.stderr());
     assert.equal(await run.exit, 0, run.stderr());
-    assert.equal(await sha256(join(inbox, "hello.bin")), m.expected);
+    assert.equal(await sha256(join(suite.inbox, "hello.bin")), m.expected);
   });
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
-import { makeInfoQuery, makeStored } from "@xft/protocol";
+import { bare, makeInfoQuery, makeStored } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin, type AutoTransferPlugin, type PluginEvents } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
@@ -19,7 +19,6 @@ import { befriend } from "../helpers/roster.js";
 import { until } from "../helpers/wait.js";
 
 const H = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
-const bareOf = (jid: string) => jid.split("/")[0].toLowerCase();
 
 /** the first of these plugin events, within timeoutMs */
 function firstOf<K extends keyof PluginEvents>(plugin: AutoTransferPlugin, names: K[], timeoutMs = 20_000): Promise<{ name: K; value: PluginEvents[K][0] }> {
@@ -81,7 +80,7 @@ for (const kind of SERVER_KINDS) describe(`who may see bob's presence, through $
   async function carolAsks(plugin: AutoTransferPlugin, carol: Account): Promise<void> {
     const asked = firstOf(plugin, ["subscription-request"]);
     await carol.port.send(xml("presence", { to: jid("bob"), type: "subscribe" }));
-    assert.equal(bareOf((await asked).value.from), bareOf(carol.jid));
+    assert.equal(bare((await asked).value.from), bare(carol.jid));
   }
 
   /** nothing of bob's presence reached carol: bob re-broadcasts, then messages her; his stanzas
@@ -90,7 +89,7 @@ for (const kind of SERVER_KINDS) describe(`who may see bob's presence, through $
     await bob.sendPresence();
     await bob.port.send(xml("message", { to: jid(who), type: "chat", id: "marker" }, xml("body", {}, "marker")));
     await until("bob's marker message at carol", () => got.some((s) => s.name === "message" && s.attrs.id === "marker"));
-    const fromBob = got.filter((s) => s.name === "presence" && bareOf(String(s.attrs.from ?? "")) === jid("bob") && s.attrs.type !== "unavailable");
+    const fromBob = got.filter((s) => s.name === "presence" && bare(String(s.attrs.from ?? "")) === jid("bob") && s.attrs.type !== "unavailable");
     assert.deepEqual(fromBob.map((p) => p.toString()), [], "carol got presence from bob");
   }
 
@@ -134,7 +133,7 @@ for (const kind of SERVER_KINDS) describe(`who may see bob's presence, through $
     assert.equal(await got.exit, 0, got.stderr());
     assert.equal(await sha256(join(inbox, "hello.bin")), expected);
     // bob's run is over: had it approved carol she would hold his presence (and now his unavailable)
-    const fromBob = carol.got.filter((s) => s.name === "presence" && bareOf(String(s.attrs.from ?? "")) === jid("bob") && s.attrs.type !== "unavailable");
+    const fromBob = carol.got.filter((s) => s.name === "presence" && bare(String(s.attrs.from ?? "")) === jid("bob") && s.attrs.type !== "unavailable");
     assert.deepEqual(fromBob.map((p) => p.toString()), [], "carol got presence from bob");
   });
 
