@@ -3,7 +3,7 @@
 // (FIG. 2), and prompts where an option is off. A factory with its dependencies passed in.
 import { EventEmitter } from "node:events";
 import {
-  bare, describeLocalFile, fileTransfer, makeInfoQuery, parseInfo, parseSender, parseStored, retransfer, sha256Of, type FileTransferOptions, type IncomingOffer,
+  bare, describeLocalFile, ensureReceiveDir, fileTransfer, makeInfoQuery, parseInfo, parseSender, parseStored, retransfer, sha256Of, type FileTransferOptions, type IncomingOffer,
   type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
@@ -74,6 +74,8 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
   // with a reconnecting connection a drop is not an interruption yet: the stream may resume
   const ft = fileTransfer(port, { keepOnDisconnect: Boolean(network), ...ftOptions });
   const events = new EventEmitter<PluginEvents>();
+  // a download directory this creates is 0700 (files.ts ensureReceiveDir); a failure shows at accept
+  const downloadDirReady = downloadDir ? ensureReceiveDir(downloadDir).catch(() => undefined) : Promise.resolve();
   const resolvePeer = createPeerResolver(port);
   answerProposals(port, acceptProposals ?? (() => events.listenerCount("offer") > 0 || preferences.autoReceive), {
     ready: contacts.ready, seesOurPresence: (jid) => mayLearnWeAreOnline(acceptNewFrom, jid, contacts.seesOurPresence),
@@ -154,6 +156,7 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     if (decision.action === "auto-accept") {
       events.emit("auto-accepted", offer);
       // a part kept from the sender's own (interrupted) transfer is continued after the checkpoints check it
+      await downloadDirReady;
       await offer.accept(downloadDir!, decision.alsoFrom ? { alsoFrom: decision.alsoFrom } : undefined).catch(() => undefined);
       return;
     }
@@ -204,7 +207,8 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     clearTimeout(pullTimer);
     if (!resumed) applyTrust({ type: "online" }); // our directed presences ended with the old session
     if (resumed || !preferences.autoReceive || !downloadDir) return;
-    pullTimer = setTimeout(() => {
+    pullTimer = setTimeout(async () => {
+      await downloadDirReady;
       for (const e of interrupted.values()) {
         ft.request(e.peer, { sha256: e.sha256!, size: e.size ?? 0, name: e.name, continues: e.sid }, downloadDir).catch(() => undefined);
       }

@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import {
-  bare, checkpointLengths, CHECKPOINTS, describeLocalFile, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
+  bare, checkpointLengths, CHECKPOINTS, describeLocalFile, ensureReceiveDir, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
   sha256File, WRITE_BEHIND, type PartialRecord,
 } from "./files.js";
 
@@ -23,6 +23,19 @@ describe("driver/files", () => {
   function record(o: Partial<PartialRecord> = {}): PartialRecord {
     return { version: 1, sid: "s1", peer: "juliet@capulet.example/balcony", name: "a.txt", size: 10, sha256: "x", target: join(dir, "a.txt"), ...o };
   }
+
+  describe("ensureReceiveDir (issue 12 item 6)", () => {
+    it("creates a missing directory and its missing parents 0700", async () => {
+      await ensureReceiveDir(join(dir, "a", "b"));
+      assert.equal((await stat(join(dir, "a"))).mode & 0o777, 0o700);
+      assert.equal((await stat(join(dir, "a", "b"))).mode & 0o777, 0o700);
+    });
+    it("leaves an existing directory's mode as it is", async () => {
+      await mkdir(join(dir, "shared"), { mode: 0o755 });
+      await ensureReceiveDir(join(dir, "shared"));
+      assert.equal((await stat(join(dir, "shared"))).mode & 0o777, 0o755);
+    });
+  });
 
   describe("safeFileName (XEP-0234 §security)", () => {
     const cases: [string | undefined, string][] = [

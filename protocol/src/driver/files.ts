@@ -3,7 +3,7 @@
 // restarted process can still resume (XEP-0234 ranged transfer).
 import { createHash, randomBytes } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
-import { link, open, readdir, rm, stat, unlink, type FileHandle } from "node:fs/promises";
+import { link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, join, resolve, sep } from "node:path";
 import type { Checkpoint } from "../ftrecovery/elements.js";
 import type { ReceiveSink } from "./sink.js";
@@ -192,6 +192,15 @@ export async function writeRegular(path: string, text: string, exclusive = false
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Makes sure a receive directory exists. One this creates (and the parents it creates) is 0700:
+ * what arrives, and who sent it (the resume records), is its user's alone. An existing directory
+ * is left as it is: its owner chose who may see it.
+ */
+export async function ensureReceiveDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
 }
 
 /** Part files some session of this process has open: never handed to a second one at once. */
