@@ -216,6 +216,9 @@ export class PartialFile implements ReceiveSink {
   private bufferedAt = 0;
   private bufferedBytes = 0;
   private claimed = false;
+  /** prepare() was called: writes are welcome (the part itself may not exist yet) */
+  private prepared = false;
+  private creating?: Promise<FileHandle>;
   /** verified and linked to its final name: never written again */
   private completed = false;
   constructor(readonly dir: string, readonly record: PartialRecord) {}
@@ -248,9 +251,12 @@ export class PartialFile implements ReceiveSink {
   }
 
   /**
-   * Opens the part file for this session alone: a new one is created exclusively (O_EXCL, 0600),
-   * so it can never be one another session or a stranger's link already holds; an existing one
-   * (a resume) is reopened only when no other session of this process has it open.
+   * Makes the part file this session's alone. A new part is not created here but at the first
+   * data block (create()), exclusively (O_EXCL, 0600), so it can never be one another session or
+   * a stranger's link already holds, and an offer accepted but never sent leaves nothing on disk
+   * (issue 12 item 7: a flood of accepted offers littered the directory with empty parts). An
+   * existing one (a resume) is reopened now, only when no other session of this process has it
+   * open, and cut to the agreed offset.
    */
   async prepare(offset: number): Promise<void> {
     if (!insideDir(this.dir, this.partPath)) throw new Error("partial file outside the target directory");
@@ -261,15 +267,28 @@ export class PartialFile implements ReceiveSink {
       this.claimed = true;
     }
     try {
-      this.handle ??= this.record.part
-        ? await openRegular(this.partPath, O_RDWR | O_CREAT | (offset === 0 && !(await this.onDisk()) ? O_EXCL : 0))
-        : await openRegular(this.partPath, O_RDWR | O_CREAT);
-      await this.handle.truncate(offset); // never trust bytes past the agreed offset
-      await writeRegular(this.metaPath, JSON.stringify(this.record, null, 2));
+      const deferred = !this.handle && this.record.part !== undefined && offset === 0 && !(await this.onDisk());
+      if (!deferred) {
+        this.handle ??= await openRegular(this.partPath, O_RDWR | O_CREAT);
+        await this.handle.truncate(offset); // never trust bytes past the agreed offset
+        await writeRegular(this.metaPath, JSON.stringify(this.record, null, 2));
+      }
+      this.prepared = true;
     } catch (err) {
       await this.close();
       throw err;
     }
+  }
+
+  /** Creates this session's new part file and its resume record, once. */
+  private create(): Promise<FileHandle> {
+    this.creating ??= (async () => {
+      const fh = await openRegular(this.partPath, O_RDWR | O_CREAT | O_EXCL);
+      this.handle = fh;
+      await writeRegular(this.metaPath, JSON.stringify(this.record, null, 2));
+      return fh;
+    })();
+    return this.creating;
   }
 
   private async onDisk(): Promise<boolean> {
@@ -279,6 +298,8 @@ export class PartialFile implements ReceiveSink {
   private release(): void {
     if (this.claimed) partsInUse.delete(this.partPath);
     this.claimed = false;
+    this.prepared = false;
+    this.creating = undefined;
   }
 
   /**
@@ -290,7 +311,8 @@ export class PartialFile implements ReceiveSink {
    * offset() see every byte written before them.
    */
   async write(position: number, data: Buffer): Promise<void> {
-    if (!this.handle || this.completed) throw new Error(this.completed ? "the file is already complete" : "partial file not prepared");
+    if (!this.prepared || this.completed) throw new Error(this.completed ? "the file is already complete" : "partial file not prepared");
+    if (!this.handle) await this.create();
     if (this.buffered.length > 0 && position !== this.bufferedAt + this.bufferedBytes) await this.flush();
     if (this.buffered.length === 0) this.bufferedAt = position;
     this.buffered.push(data);
@@ -339,6 +361,7 @@ export class PartialFile implements ReceiveSink {
       return { ok: false, detail: `sha-256 mismatch: the file was offered with ${this.record.sha256}, the sender now says ${expectedSha256}` };
     }
     await this.flush();
+    if (!this.handle && this.prepared && !(await this.onDisk())) await this.create(); // an empty file: no block ever came
     const actual = await sha256File(this.partPath);
     if (actual !== this.record.sha256) {
       await this.close();
