@@ -206,6 +206,9 @@ export async function ensureReceiveDir(dir: string): Promise<void> {
 /** Part files some session of this process has open: never handed to a second one at once. */
 const partsInUse = new Set<string>();
 
+/** A session of this process writes this part file (an absolute path) now. */
+export const isPartInUse = (partPath: string) => partsInUse.has(partPath);
+
 /** A file being received: bytes go to its own part file, what resumes it to the part's `.json`. */
 /** Bytes PartialFile.write gathers before it writes them to the file. */
 export const WRITE_BEHIND = 1 << 20;
