@@ -3,9 +3,10 @@
 // restarted process can still resume (XEP-0234 ranged transfer).
 import { createHash, randomBytes } from "node:crypto";
 import { constants, createReadStream } from "node:fs";
-import { link, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from "node:fs/promises";
+import { link, mkdir, open, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { basename, join, resolve, sep } from "node:path";
 import type { Checkpoint } from "../ftrecovery/elements.js";
+import { recordRemoved, recordsFor, recordWritten } from "./partial-index.js";
 import type { ReceiveSink } from "./sink.js";
 
 export const PART_SUFFIX = ".xft-part";
@@ -274,7 +275,7 @@ export class PartialFile implements ReceiveSink {
       if (!deferred) {
         this.handle ??= await openRegular(this.partPath, O_RDWR | O_CREAT);
         await this.handle.truncate(offset); // never trust bytes past the agreed offset
-        await writeRegular(this.metaPath, JSON.stringify(this.record, null, 2));
+        await this.writeRecord();
       }
       this.prepared = true;
     } catch (err) {
@@ -288,10 +289,20 @@ export class PartialFile implements ReceiveSink {
     this.creating ??= (async () => {
       const fh = await openRegular(this.partPath, O_RDWR | O_CREAT | O_EXCL);
       this.handle = fh;
-      await writeRegular(this.metaPath, JSON.stringify(this.record, null, 2));
+      await this.writeRecord();
       return fh;
     })();
     return this.creating;
+  }
+
+  private async writeRecord(): Promise<void> {
+    await writeRegular(this.metaPath, JSON.stringify(this.record, null, 2));
+    recordWritten(this.metaPath, this.record);
+  }
+
+  private async removeRecord(): Promise<void> {
+    await rm(this.metaPath, { force: true });
+    recordRemoved(this.metaPath);
   }
 
   private async onDisk(): Promise<boolean> {
@@ -377,7 +388,7 @@ export class PartialFile implements ReceiveSink {
     const path = await linkFree(this.partPath, this.record.target);
     await unlink(this.partPath);
     this.release();
-    await rm(this.metaPath, { force: true });
+    await this.removeRecord();
     return { ok: true, detail: "sha-256 verified", path };
   }
 
@@ -386,7 +397,7 @@ export class PartialFile implements ReceiveSink {
     this.bufferedBytes = 0;
     await this.close();
     await rm(this.partPath, { force: true });
-    await rm(this.metaPath, { force: true });
+    await this.removeRecord();
   }
 }
 
@@ -431,23 +442,13 @@ export async function findPartial(
   opts: { includeInUse?: boolean } = {},
 ): Promise<PartialFile | undefined> {
   const peers = typeof match.peerBare === "string" ? [match.peerBare] : match.peerBare;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return undefined;
-  }
-  for (const n of names.filter((n) => n.endsWith(META_SUFFIX))) {
-    try {
-      const record = JSON.parse(await readRegular(join(dir, n))) as PartialRecord;
-      if (record.part !== undefined && (typeof record.part !== "string" || basename(record.part) !== record.part || !record.part.endsWith(PART_SUFFIX))) continue;
-      if (record.sha256 === match.sha256 && record.size === match.size && peers.includes(bare(record.peer)) && insideDir(dir, record.target)) {
-        const partial = new PartialFile(dir, record);
-        // only the record beside its own part, and (unless asked) only a part no running session writes
-        if (partial.metaPath === join(resolve(dir), n) && (opts.includeInUse || !partial.inUse)) return partial;
-      }
-    } catch {
-      // an unreadable record is not ours to resume
+  // from the directory's index (partial-index.ts): no scan of every record per offer
+  for (const [n, record] of await recordsFor(dir, match.sha256, match.size)) {
+    if (record.part !== undefined && (typeof record.part !== "string" || basename(record.part) !== record.part || !record.part.endsWith(PART_SUFFIX))) continue;
+    if (peers.includes(bare(record.peer)) && insideDir(dir, record.target)) {
+      const partial = new PartialFile(dir, record);
+      // only the record beside its own part, and (unless asked) only a part no running session writes
+      if (partial.metaPath === join(resolve(dir), n) && (opts.includeInUse || !partial.inUse)) return partial;
     }
   }
   return undefined;

@@ -5,6 +5,7 @@
 import { lstat, readdir, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isPartInUse, META_SUFFIX, PART_SUFFIX } from "./files.js";
+import { recordRemoved } from "./partial-index.js";
 
 export const DEFAULT_PARTIAL_DAYS = 7;
 export const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -62,6 +63,7 @@ export async function removeStalePartials(dir: string, days: number, now = Date.
   const removed: string[] = [];
   for (const name of stale) {
     await unlink(join(dir, name)).then(() => removed.push(name), () => undefined);
+    if (name.endsWith(META_SUFFIX)) recordRemoved(join(resolve(dir), name));
   }
   return removed;
 }
