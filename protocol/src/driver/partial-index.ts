@@ -7,8 +7,9 @@
 // write into it (parts are created exclusively).
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { PartialRecord } from "./files.js";
-import { META_SUFFIX, readRegular } from "./files.js";
+import { META_SUFFIX } from "./files.js";
+import type { PartialRecord } from "./partial-file.js";
+import { readRegular } from "./receive-dir.js";
 
 class DirIndex {
   /** "sha256|size" -> record file name -> record */
