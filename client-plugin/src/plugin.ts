@@ -3,7 +3,7 @@
 // (FIG. 2), and prompts where an option is off. A factory with its dependencies passed in.
 import { EventEmitter } from "node:events";
 import {
-  bare, describeLocalFile, fileTransfer, makeInfoQuery, parseInfo, parseSender, parseStored, retransfer, sha256Of, type FileTransferOptions, type IncomingOffer,
+  bare, DEFAULT_PARTIAL_DAYS, describeLocalFile, ensureReceiveDir, fileTransfer, sweepStalePartials, makeInfoQuery, parseInfo, parseSender, parseStored, retransfer, sha256Of, type FileTransferOptions, type IncomingOffer,
   type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
@@ -24,6 +24,9 @@ export interface AutoTransferPluginOptions extends FileTransferOptions {
   network?: RecoveryNetwork;
   /** where received files and partial files live: needed for automatic reception */
   downloadDir?: string;
+  /** parts and resume records in downloadDir untouched this many days are removed, at start and
+   *  hourly (stale-partials.ts); 0: never. Default 7 */
+  partialDays?: number;
   /** the offline store, when none is set in the preferences (XEP-0030 discovery) */
   findComponent?: () => Promise<string | undefined>;
   /** ms a receiver pulls the rest of an interrupted download after its own reconnect; default 300 */
@@ -70,11 +73,14 @@ const offlineNetwork: RecoveryNetwork = { isOnline: () => true, reconnect: () =>
 
 export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOptions = {}) {
   const {
-    preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, network, downloadDir, findComponent, pullDelay = 300, contacts = createContacts(port), acceptNewFrom = "ask", ...ftOptions
+    preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, network, downloadDir, partialDays = DEFAULT_PARTIAL_DAYS, findComponent, pullDelay = 300, contacts = createContacts(port), acceptNewFrom = "ask", ...ftOptions
   } = options;
   // with a reconnecting connection a drop is not an interruption yet: the stream may resume
   const ft = fileTransfer(port, { keepOnDisconnect: Boolean(network), ...ftOptions });
   const events = new EventEmitter<PluginEvents>();
+  // a download directory this creates is 0700 (files.ts ensureReceiveDir); a failure shows at accept
+  const downloadDirReady = downloadDir ? ensureReceiveDir(downloadDir).catch(() => undefined) : Promise.resolve();
+  if (downloadDir && partialDays > 0) void downloadDirReady.then(() => sweepStalePartials(downloadDir, partialDays));
   const resolvePeer = createPeerResolver(port);
   answerProposals(port, acceptProposals ?? (() => events.listenerCount("offer") > 0 || preferences.autoReceive), {
     ready: contacts.ready, seesOurPresence: (jid) => mayLearnWeAreOnline(acceptNewFrom, jid, contacts.seesOurPresence),
@@ -155,6 +161,7 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     if (decision.action === "auto-accept") {
       events.emit("auto-accepted", offer);
       // a part kept from the sender's own (interrupted) transfer is continued after the checkpoints check it
+      await downloadDirReady;
       await offer.accept(downloadDir!, decision.alsoFrom ? { alsoFrom: decision.alsoFrom } : undefined).catch(() => undefined);
       return;
     }
@@ -205,7 +212,8 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     clearTimeout(pullTimer);
     if (!resumed) applyTrust({ type: "online" }); // our directed presences ended with the old session
     if (resumed || !preferences.autoReceive || !downloadDir) return;
-    pullTimer = setTimeout(() => {
+    pullTimer = setTimeout(async () => {
+      await downloadDirReady;
       for (const e of interrupted.values()) {
         ft.request(e.peer, { sha256: e.sha256!, size: e.size ?? 0, name: e.name, continues: e.sid }, downloadDir).catch(() => undefined);
       }

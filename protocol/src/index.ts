@@ -20,6 +20,8 @@ export * from "./recovery/retransfer.js";
 export * from "./xep0030/disco.js";
 export * from "./ftrecovery/delivery.js";
 export * from "./driver/received.js";
+export * from "./driver/stale-partials.js";
+export * from "./driver/partial-index.js";
 export * from "./xmppjs/until-online.js";
 export * from "./xml/jid.js";
 export * from "./xep0030/responder.js";

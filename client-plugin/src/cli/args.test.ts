@@ -148,6 +148,17 @@ describe("xft arguments", () => {
     });
   });
 
+  describe("receive --partial-days (issue 12 item 7)", () => {
+    it("defaults to 7; 0 means never; a bad value is a usage error", () => {
+      const days = (...a: string[]) => (parse("receive", "--dir", "d", ...a) as Extract<ReturnType<typeof parse>, { command: "receive" }>).partialDays;
+      assert.equal(days(), 7);
+      assert.equal(days("--partial-days", "30"), 30);
+      assert.equal(days("--partial-days=0"), 0);
+      usage(["receive", "--dir", "d", "--partial-days", "-1"], /^--partial-days needs a whole number from 0 to 3650$/);
+      usage(["receive", "--dir", "d", "--partial-days", "soon"], /^--partial-days needs a whole number/);
+    });
+  });
+
   describe("unchanged contract", () => {
     it("send / receive / help as before", () => {
       const send = parse("send", "bob@example.org", "file.bin");

@@ -1,6 +1,7 @@
 // Command-line parsing for `xft`: a small, strict parser (unknown flags are usage errors, exit 2).
 import type { NewFilePolicy } from "../offer-decision.js";
 import { decideSecretSource, type SecretSource } from "@xft/protocol/secrets/source.js";
+import { DEFAULT_PARTIAL_DAYS } from "@xft/protocol/driver/stale-partials.js";
 import { parseAssignment, parsePreferenceValue, PreferenceError, type PreferenceKey, type Preferences } from "../prefs/preferences.js";
 
 export class UsageError extends Error {
@@ -34,14 +35,14 @@ export type Command =
   /** send, or resume (a re-offer marked as continuing an earlier transfer: `continues`) */
   | ({ command: "send"; to: string; file: string; continues?: string } & CommonOptions & OverrideOptions)
   /** senders: who may send new files (default: the roster's contacts; --from, --accept-from-anyone) */
-  | ({ command: "receive"; dir: string; count: number; timeout?: number; senders: Exclude<NewFilePolicy, "ask"> } & CommonOptions & OverrideOptions)
+  | ({ command: "receive"; dir: string; count: number; timeout?: number; partialDays: number; senders: Exclude<NewFilePolicy, "ask"> } & CommonOptions & OverrideOptions)
   /** prints stored preferences merged with the overrides: what a send or receive would use */
   | ({ command: "prefs"; action: "get" } & CommonOptions & OverrideOptions)
   /** the KEY=VALUE assignments, validated; `component` present with undefined: unset it */
   | ({ command: "prefs"; action: "set"; assignments: Partial<Preferences> } & CommonOptions)
   | { command: "help" };
 
-const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid"]);
+const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid", "--partial-days"]);
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
 
 // Preference overrides: --NAME / --no-NAME for the booleans, --NAME VALUE for the others. The
@@ -154,13 +155,15 @@ export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.en
     return { command: "send", to, file, continues, overrides, ...common };
   }
   if (command === "receive") {
-    if (rest.length !== 0) throw new UsageError("usage: xft receive --dir DIR [--count N] [--timeout S] [--from JID]... [--accept-from-anyone]");
+    if (rest.length !== 0) throw new UsageError("usage: xft receive --dir DIR [--count N] [--timeout S] [--from JID]... [--accept-from-anyone] [--partial-days N]");
     const dir = flags.get("--dir");
     if (!dir) throw new UsageError("receive needs --dir DIR");
     const count = flags.has("--count") ? positiveInt("--count", flags.get("--count")) : 1;
     const timeout = flags.has("--timeout") ? positiveInt("--timeout", flags.get("--timeout")) : undefined;
     const senders = { from: senderFlags.anyone ? "anyone" : "contacts", ...(senderFlags.only.length ? { only: senderFlags.only } : {}) } as const;
-    return { command: "receive", dir, count, timeout, senders, overrides, ...common };
+    // 0: never remove stale partials; at most ten years
+    const partialDays = flags.has("--partial-days") ? positiveInt("--partial-days", flags.get("--partial-days"), 0, 3650) : DEFAULT_PARTIAL_DAYS;
+    return { command: "receive", dir, count, timeout, partialDays, senders, overrides, ...common };
   }
   if (command === "prefs") return parsePrefs(rest, common, overrides);
   throw new UsageError(`unknown command ${command} (send, resume, receive, prefs)`);
@@ -202,6 +205,8 @@ export const HELP = `xft: self-recovering XMPP file transfer (Jingle File Transf
     --from JID                                  only from this bare JID (repeatable; narrows the contacts,
                                                 or with --accept-from-anyone names the senders)
     --accept-from-anyone                        new files from anyone, not only contacts
+    --partial-days N                            remove parts nobody resumed for N days (at start, then
+                                                hourly; default 7, 0: never)
   xft prefs get                                 print the preferences in effect, one KEY=VALUE per line
   xft prefs set KEY=VALUE...                    change the stored preferences (every device of the account sees them)
 

@@ -2,8 +2,8 @@
 // `xft`: send and receive files with the engine, and read or change the user's recovery
 // preferences (XEP-0049 private storage), from a shell. A contract other tools use: command
 // names, flags, JSON event fields and exit codes stay stable.
-import { mkdir, stat } from "node:fs/promises";
-import type { FileTransfer, TransferEvent } from "@xft/protocol";
+import { stat } from "node:fs/promises";
+import { ensureReceiveDir, type FileTransfer, type TransferEvent } from "@xft/protocol";
 import { openAccount, splitJid, type Account } from "../account.js";
 import { autoTransferPlugin } from "../plugin.js";
 import {
@@ -131,11 +131,11 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
  * an event and the run goes on: exit 0 after cmd.count verified files, 1 at --timeout.
  */
 async function receive(cmd: Extract<Command, { command: "receive" }>, account: Account, render: (e: CliEvent) => void): Promise<number> {
-  await mkdir(cmd.dir, { recursive: true });
+  await ensureReceiveDir(cmd.dir);
   const preferences = await effectivePreferences(account, cmd.overrides);
   const plugin = autoTransferPlugin(account.port, {
     blockSize: cmd.blockSize, window: cmd.window, stallTimeout: cmd.stallTimeout, acceptProposals: () => true, preferences,
-    network: account.network, downloadDir: cmd.dir, contacts: createContacts(account.port), acceptNewFrom: cmd.senders,
+    network: account.network, downloadDir: cmd.dir, partialDays: cmd.partialDays, contacts: createContacts(account.port), acceptNewFrom: cmd.senders,
     // the store on our own server delivers files left for us: its subscription is approved
     findComponent: () => discoverComponent(account.port, splitJid(account.jid).domain),
   });

@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import {
-  checkpointLengths, CHECKPOINTS, describeLocalFile, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
+  checkpointLengths, CHECKPOINTS, describeLocalFile, ensureReceiveDir, findPartial, freeName, insideDir, META_SUFFIX, newPartial, PART_SUFFIX, PartialFile, readBlocks, safeFileName,
   sha256File, WRITE_BEHIND, type PartialRecord,
 } from "./files.js";
 
@@ -23,6 +23,19 @@ describe("driver/files", () => {
   function record(o: Partial<PartialRecord> = {}): PartialRecord {
     return { version: 1, sid: "s1", peer: "juliet@capulet.example/balcony", name: "a.txt", size: 10, sha256: "x", target: join(dir, "a.txt"), ...o };
   }
+
+  describe("ensureReceiveDir (issue 12 item 6)", () => {
+    it("creates a missing directory and its missing parents 0700", async () => {
+      await ensureReceiveDir(join(dir, "a", "b"));
+      assert.equal((await stat(join(dir, "a"))).mode & 0o777, 0o700);
+      assert.equal((await stat(join(dir, "a", "b"))).mode & 0o777, 0o700);
+    });
+    it("leaves an existing directory's mode as it is", async () => {
+      await mkdir(join(dir, "shared"), { mode: 0o755 });
+      await ensureReceiveDir(join(dir, "shared"));
+      assert.equal((await stat(join(dir, "shared"))).mode & 0o777, 0o755);
+    });
+  });
 
   describe("safeFileName (XEP-0234 §security)", () => {
     const cases: [string | undefined, string][] = [
@@ -271,10 +284,10 @@ describe("driver/files", () => {
       assert.match(p.partPath, /a\.txt\.[0-9a-f]{12}\.xft-part$/);
       await p.prepare(0);
       await q.prepare(0);
-      assert.equal((await stat(p.partPath)).mode & 0o777, 0o600);
-      assert.equal((await stat(p.metaPath)).mode & 0o777, 0o600);
       await p.write(0, data);
       await q.write(0, data);
+      assert.equal((await stat(p.partPath)).mode & 0o777, 0o600);
+      assert.equal((await stat(p.metaPath)).mode & 0o777, 0o600);
       const r1 = await p.complete(sha);
       const r2 = await q.complete(sha);
       assert.equal(r1.path, join(resolve(dir), "a (1).txt"));
@@ -283,12 +296,44 @@ describe("driver/files", () => {
       await assert.rejects(p.write(0, data), /already complete/, "a verified file is never written again");
     });
 
+    it("an accepted offer leaves no file until its first block; a resume still cuts the part to the agreed offset", async () => {
+      const data = Buffer.from("hello world");
+      const sha = sha256(data);
+      const p = await newPartial(dir, { sid: "s1", peer: "a@b/c", name: "c.txt", size: data.length, sha256: sha });
+      await p.prepare(0);
+      assert.deepEqual(await readdir(dir), [], "accepted, never sent: nothing on disk");
+      assert.equal(await p.offset(), 0);
+      await p.close();
+      assert.deepEqual(await readdir(dir), [], "closed before a block: still nothing");
+      await p.prepare(0);
+      await p.write(0, data.subarray(0, 8));
+      await p.close();
+      assert.deepEqual((await readdir(dir)).sort(), [basename(p.partPath), basename(p.metaPath)].sort());
+      const again = await findPartial(dir, { sha256: sha, size: data.length, peerBare: "a@b" });
+      assert.equal(await again!.offset(), 8);
+      await again!.prepare(5); // the agreed offset: bytes past it are not trusted
+      assert.equal((await stat(again!.partPath)).size, 5);
+      await again!.write(5, data.subarray(5));
+      assert.equal((await again!.complete(sha)).path, join(resolve(dir), "c.txt"));
+      assert.equal(await readFile(join(dir, "c.txt"), "utf8"), "hello world");
+    });
+
+    it("an empty file, which gets no block, still completes", async () => {
+      const SHA_OF_EMPTY = sha256(Buffer.alloc(0));
+      const p = await newPartial(dir, { sid: "s1", peer: "a@b/c", name: "empty.txt", size: 0, sha256: SHA_OF_EMPTY });
+      await p.prepare(0);
+      assert.deepEqual(await p.complete(SHA_OF_EMPTY), { ok: true, detail: "sha-256 verified", path: join(resolve(dir), "empty.txt") });
+      assert.deepEqual(await readdir(dir), ["empty.txt"]);
+    });
+
     it("a part file or name planted before (a link) is never opened nor replaced", async () => {
       const outside = join(dir, "..", `outside-${Date.now()}`);
       await writeFile(outside, "keep");
       const p = await newPartial(dir, { sid: "s", peer: "a@b/c", name: "b.txt", size: 1, sha256: "x" });
       await symlink(outside, p.partPath);
-      await assert.rejects(p.prepare(0));
+      await p.prepare(0);
+      await assert.rejects(p.write(0, Buffer.from("z")), /EEXIST/, "created exclusively at the first block");
+      await p.close();
       assert.equal(await readFile(outside, "utf8"), "keep");
       await rm(p.partPath);
       await symlink(outside, join(dir, "b.txt"));

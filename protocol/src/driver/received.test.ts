@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findReceived, RECEIVED_LEDGER, ReceivedFile, recordReceived } from "./received.js";
@@ -62,5 +62,31 @@ describe("driver/received: files completed lately, for a continuation that comes
     assert.equal(entries.length, 100);
     assert.equal(entries.filter((e: { sha256: string }) => e.sha256 === "h119").length, 1);
     assert.equal(entries.at(-1).name, "again");
+  });
+
+  it("never follows a link planted at the ledger or at its temporary name; the ledger is 0600", async () => {
+    const victim = join(dir, "..", `${RECEIVED_LEDGER}-victim-${process.pid}`);
+    await writeFile(victim, "precious");
+    try {
+      await symlink(victim, join(dir, RECEIVED_LEDGER));
+      await symlink(victim, join(dir, `${RECEIVED_LEDGER}.${process.pid}.tmp`));
+      await recordReceived(dir, { sha256: "h", size: 1, peer: "alice@a.test", path: join(dir, "a.bin") });
+      assert.equal(await readFile(victim, "utf8"), "precious", "the link's target is untouched");
+      const ledger = await lstat(join(dir, RECEIVED_LEDGER));
+      assert.ok(ledger.isFile(), "the ledger is a file of its own now");
+      assert.equal(ledger.mode & 0o777, 0o600);
+      assert.equal(JSON.parse(await readFile(join(dir, RECEIVED_LEDGER), "utf8")).length, 1, "the linked ledger was not read as ours");
+    } finally {
+      await rm(victim, { force: true });
+    }
+  });
+
+  it("does not take a link in place of a received file for it", async () => {
+    const bytes = randomBytes(100);
+    const elsewhere = join(dir, "elsewhere.bin");
+    await writeFile(elsewhere, bytes);
+    await symlink(elsewhere, join(dir, "c.bin"));
+    await recordReceived(dir, { sha256: sha256(bytes), size: bytes.length, peer: "alice@a.test", path: join(dir, "c.bin") });
+    assert.equal(await findReceived(dir, { sha256: sha256(bytes), size: bytes.length, peerBare: ["alice@a.test"] }), undefined);
   });
 });

@@ -3,9 +3,9 @@
 // That happens when the link is cut after the last byte arrived and before the sender heard the
 // receiver's <received/>: the sender re-offers, and without this the receiver, holding no partial
 // file any more, would start at 0.
-import { rename, readFile, stat, writeFile } from "node:fs/promises";
+import { lstat, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { insideDir, sha256File } from "./files.js";
+import { insideDir, readRegular, sha256File, writeRegular } from "./files.js";
 import type { ReceiveSink } from "./sink.js";
 
 /** the ledger, hidden beside the received files */
@@ -27,7 +27,8 @@ const writes = new Map<string, Promise<void>>();
 
 async function readLedger(dir: string): Promise<ReceivedEntry[]> {
   try {
-    const entries = JSON.parse(await readFile(join(dir, RECEIVED_LEDGER), "utf8"));
+    // never through a link or from a FIFO someone planted in a shared directory
+    const entries = JSON.parse(await readRegular(join(dir, RECEIVED_LEDGER)));
     return Array.isArray(entries) ? entries : [];
   } catch {
     return []; // none yet, or unreadable: nothing is known to be received
@@ -39,8 +40,11 @@ export function recordReceived(dir: string, entry: Omit<ReceivedEntry, "at" | "n
   const run = (writes.get(dir) ?? Promise.resolve()).then(async () => {
     const entries = (await readLedger(dir)).filter((e) => !(e.sha256 === entry.sha256 && e.size === entry.size && e.peer === entry.peer));
     entries.push({ sha256: entry.sha256, size: entry.size, peer: entry.peer, name: basename(entry.path), at: new Date().toISOString() });
+    // the temporary name is guessable (our pid): whatever holds it (a planted link) is removed, not
+    // followed, and the file is created anew (O_EXCL|O_NOFOLLOW, 0600)
     const tmp = join(dir, `${RECEIVED_LEDGER}.${process.pid}.tmp`);
-    await writeFile(tmp, JSON.stringify(entries.slice(-KEEP), null, 1));
+    await rm(tmp, { force: true });
+    await writeRegular(tmp, JSON.stringify(entries.slice(-KEEP), null, 1), true);
     await rename(tmp, join(dir, RECEIVED_LEDGER));
   });
   writes.set(dir, run.catch(() => undefined));
@@ -53,7 +57,7 @@ export async function findReceived(dir: string, match: { sha256: string; size: n
     if (e.sha256 !== match.sha256 || e.size !== match.size || !match.peerBare.includes(e.peer)) continue;
     const path = join(dir, basename(String(e.name)));
     if (!insideDir(dir, path)) continue;
-    const st = await stat(path).catch(() => undefined);
+    const st = await lstat(path).catch(() => undefined); // a link in its place is not the file received
     // read once, whole: a file the user changed since is not the one offered
     if (st?.isFile() && st.size === e.size && (await sha256File(path)) === e.sha256) return new ReceivedFile(path, e.size);
   }

@@ -100,3 +100,8 @@ export function execXft(args: string[], env: Record<string, string>, timeoutMs =
     child.on("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
   });
 }
+
+/** Kills the runs a test started that are still going (a failed test leaves no process behind). */
+export async function stopRuns(runs: CliRun[]): Promise<void> {
+  for (const r of runs.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL"), await r.exit;
+}

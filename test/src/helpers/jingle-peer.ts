@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { makeChecksum, makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE, type ReasonCondition } from "@xft/protocol";
-import type { Account } from "@xft/client-plugin/account.js";
+import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { until } from "./wait.js";
 
 export const SHA_OF_EMPTY = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
@@ -24,6 +24,10 @@ export interface JinglePeer {
   offer(to: string, file: { name: string; size: number; sha256?: string }): Promise<RawOffer>;
   /** waits for the receiver's session-accept, opens the bytestream and sends `data` in one block */
   sendData(to: string, o: RawOffer, data: Buffer, timeoutMs?: number): Promise<void>;
+  /** waits for the receiver's session-accept and opens the bytestream, to send blocks one by one */
+  openStream(to: string, o: RawOffer, timeoutMs?: number): Promise<void>;
+  /** one IBB data block with sequence number seq (XEP-0047 §2.2: it wraps at 65536) */
+  sendBlock(to: string, o: RawOffer, seq: number, data: Buffer, timeoutMs?: number): Promise<void>;
   terminate(to: string, o: RawOffer, condition: ReasonCondition): Promise<void>;
   /** the XEP-0234 §checksum session-info IQ for this offer, naming `sha256` as the file's hash */
   checksumIq(to: string, o: RawOffer, sha256: string): Element;
@@ -58,9 +62,15 @@ export function jinglePeer(account: Account): JinglePeer {
       return offer;
     },
     async sendData(to, o, data, timeoutMs = 10_000) {
+      await peer.openStream(to, o, timeoutMs);
+      await peer.sendBlock(to, o, 0, data, timeoutMs);
+    },
+    async openStream(to, o, timeoutMs = 10_000) {
       await until(`the receiver's session-accept of ${o.sid}`, () => fromReceiver(o, "session-accept") !== undefined, timeoutMs);
       await account.port.request(iq(to, makeOpen(o.ibb, o.blockSize)), timeoutMs);
-      await account.port.request(iq(to, makeData(o.ibb, 0, data)), timeoutMs);
+    },
+    async sendBlock(to, o, seq, data, timeoutMs = 10_000) {
+      await account.port.request(iq(to, makeData(o.ibb, seq % 65536, data)), timeoutMs);
     },
     async terminate(to, o, condition) {
       await account.port.request(iq(to, makeJingle({ action: "session-terminate", sid: o.sid, contents: [], reason: { condition } })), 10_000);
@@ -75,4 +85,10 @@ export function jinglePeer(account: Account): JinglePeer {
     },
   };
   return peer;
+}
+
+/** A hostile user's own connection (no reconnect: the test decides what happens) and its raw Jingle peer. */
+export async function openJinglePeer(server: { host: string; service: string }, user: string, resource: string): Promise<{ account: Account; peer: JinglePeer }> {
+  const account = await openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, resource, reconnect: false });
+  return { account, peer: jinglePeer(account) };
 }

@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
-import { accountEnv, runXft, type CliRun } from "../helpers/cli.js";
+import { accountEnv, runXft, stopRuns, type CliRun } from "../helpers/cli.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
-import { jinglePeer, type JinglePeer } from "../helpers/jingle-peer.js";
+import { openJinglePeer, type JinglePeer } from "../helpers/jingle-peer.js";
 import { befriendUsers } from "../helpers/roster.js";
 
 const OFFERS = 2000;
@@ -43,12 +43,11 @@ for (const kind of SERVER_KINDS) describe(`an offer flood at a running xft recei
     server = await startServer(kind);
     for (const u of ["alice", "bob", "mallory"]) await server.register(u, `${u}pass`);
     await befriendUsers(env("alice"), env("bob"));
-    mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service, resource: "flood", reconnect: false });
-    raw = jinglePeer(mallory);
+    ({ account: mallory, peer: raw } = await openJinglePeer(server, "mallory", "flood"));
     work = await tempDir();
   });
   after(async () => {
-    for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill("SIGKILL");
+    await stopRuns(runs);
     await mallory?.close();
     await server?.stop();
     if (work) await removeDir(work);
