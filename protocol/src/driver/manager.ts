@@ -345,7 +345,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
         const match = { sha256: sha ?? "", size: file.size ?? 0, peerBare: peersOf(from, opts) };
         // only a look: a session of ours that still writes it keeps it until the offer is accepted
         const found = sha ? (await findPartial(dir, match, { includeInUse: true })) ?? (await findReceived(dir, match)) : undefined;
-        return found ? found.offset() : 0;
+        return found && canResume(file) ? found.offset() : 0;
       },
       accept: (dir, opts) => this.acceptOffer(session, dir, opts),
       acceptInto: (sink) => this.acceptInto(session, sink),
@@ -379,7 +379,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   private async acceptInto(session: Session, sink: ReceiveSink): Promise<Transfer> {
     let offset: number;
     try {
-      offset = await this.checkedOffset(session, sink);
+      offset = canResume(session.state.ctx.file) ? await this.checkedOffset(session, sink) : 0;
       await sink.prepare(offset);
     } catch (err: any) {
       await this.dispatch(session, { type: "decline", reason: `cannot store the file: ${err?.message ?? err}` });
@@ -444,9 +444,17 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const sha = sha256Of(ctx.file.hashes) ?? "";
     const size = ctx.file.size ?? 0;
     const match = { sha256: sha, size, peerBare: peersOf(ctx.peer, opts) };
+    const fresh = () => newPartial(dir, { sid: ctx.sid, peer: ctx.peer, name: ctx.file.name ?? "unnamed", size, sha256: sha });
+    if (sha && !canResume(ctx.file)) {
+      // the part we hold stays for a peer that can continue it; this copy comes from 0 into a
+      // part of its own, so bytes are never mixed (issue 13 item 8)
+      const held = (await findPartial(dir, match, { includeInUse: true })) ?? (await findReceived(dir, match));
+      if (held) this.emit("partial-rejected", { sid: ctx.sid, peer: ctx.peer, held: await held.offset(), reason: RESTART_FROM_0 });
+      return fresh();
+    }
     const found = sha ? await this.takePartial(session, dir, match, `the offer ${ctx.sid} of the same file`) : undefined;
     if (found instanceof ReceivedFile) return found; // we have it all: answered at its end
-    const partial = found ?? (await newPartial(dir, { sid: ctx.sid, peer: ctx.peer, name: ctx.file.name ?? "unnamed", size, sha256: sha }));
+    const partial = found ?? (await fresh());
     partial.record.sid = ctx.sid;
     partial.record.peer = ctx.peer;
     return partial;
@@ -749,6 +757,14 @@ export interface AcceptOptions {
    *  sender left (the caller decides whom to believe; the checkpoints still check the bytes) */
   alsoFrom?: string;
 }
+
+/** XEP-0234 §ranged: only an offer with <range/> says its sender can start past byte 0; Dino,
+ *  Gajim and Conversations send none, and a session-accept at byte N would get byte 0 there. */
+function canResume(file: FileDescription): boolean {
+  return file.range !== undefined;
+}
+
+const RESTART_FROM_0 = "restarted from 0: the peer cannot resume (its offer has no <range/>)";
 
 function peersOf(from: string, opts?: AcceptOptions): string[] {
   return opts?.alsoFrom ? [bare(from), bare(opts.alsoFrom)] : [bare(from)];

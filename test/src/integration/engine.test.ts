@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ENGINE_FEATURES, fileTransfer, makeInfoQuery, NS_DISCO_INFO, parseInfo, type FileTransfer, type IqError, type TransferEvent } from "@xft/protocol";
+import { ENGINE_FEATURES, fileTransfer, makeInfoQuery, NS_CAPS, NS_DISCO_INFO, parseInfo, type FileTransfer, type IqError, type TransferEvent } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
@@ -50,7 +50,7 @@ for (const kind of SERVER_KINDS) describe(`engine through ${serverName(kind)}`, 
     const b = await login("bob");
     const result = await a.port.request(xml("iq", { type: "get", to: b.jid }, makeInfoQuery()));
     const info = parseInfo(result.getChild("query", NS_DISCO_INFO)!);
-    assert.deepEqual(info.features, [...ENGINE_FEATURES]);
+    assert.deepEqual(info.features, [...ENGINE_FEATURES, NS_CAPS], "the engine's features and XEP-0115 caps");
     assert.ok(info.features.includes("urn:xmpp:jingle-ft-recovery:0"));
     assert.deepEqual(info.identities.map((i) => [i.category, i.type]), [["client", "pc"]]);
     const node = await a.port.request(xml("iq", { type: "get", to: b.jid }, makeInfoQuery("x"))).then(() => "answered", (e: IqError) => e.condition);
