@@ -34,14 +34,21 @@ export type Command =
   /** send, or resume (a re-offer marked as continuing an earlier transfer: `continues`) */
   | ({ command: "send"; to: string; file: string; continues?: string } & CommonOptions & OverrideOptions)
   /** senders: who may send new files (default: the roster's contacts; --from, --accept-from-anyone) */
-  | ({ command: "receive"; dir: string; count: number; timeout?: number; senders: Exclude<NewFilePolicy, "ask"> } & CommonOptions & OverrideOptions)
+  | ({ command: "receive"; dir: string; count: number; timeout?: number; senders: Exclude<NewFilePolicy, "ask">; caps: ReceiveCaps } & CommonOptions & OverrideOptions)
   /** prints stored preferences merged with the overrides: what a send or receive would use */
   | ({ command: "prefs"; action: "get" } & CommonOptions & OverrideOptions)
   /** the KEY=VALUE assignments, validated; `component` present with undefined: unset it */
   | ({ command: "prefs"; action: "set"; assignments: Partial<Preferences> } & CommonOptions)
   | { command: "help" };
 
-const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid"]);
+/** receive: the engine's caps on open receiving sessions (admission.ts); undefined: its default */
+export interface ReceiveCaps {
+  maxOffersPerPeer?: number;
+  maxOffers?: number;
+}
+
+const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid", "--max-offers-per-peer", "--max-offers"]);
+const RECEIVE_ONLY = ["--max-offers-per-peer", "--max-offers"];
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
 
 // Preference overrides: --NAME / --no-NAME for the booleans, --NAME VALUE for the others. The
@@ -123,6 +130,8 @@ export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.en
   const [command, ...rest] = positional;
   if (flags.has("--help") || flags.has("-h") || command === undefined || command === "help") return { command: "help" };
   if (command !== "receive" && (senderFlags.only.length || senderFlags.anyone)) throw new UsageError("--from and --accept-from-anyone are receive options");
+  const misplaced = RECEIVE_ONLY.find((f) => flags.has(f));
+  if (command !== "receive" && misplaced) throw new UsageError(`${misplaced} is a receive option`);
 
   const jid = flags.get("--jid") ?? env.XFT_JID;
   if (!jid || !jid.includes("@")) throw new UsageError("--jid (or XFT_JID) must be an account like alice@example.org");
@@ -160,10 +169,19 @@ export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.en
     const count = flags.has("--count") ? positiveInt("--count", flags.get("--count")) : 1;
     const timeout = flags.has("--timeout") ? positiveInt("--timeout", flags.get("--timeout")) : undefined;
     const senders = { from: senderFlags.anyone ? "anyone" : "contacts", ...(senderFlags.only.length ? { only: senderFlags.only } : {}) } as const;
-    return { command: "receive", dir, count, timeout, senders, overrides, ...common };
+    const caps = receiveCaps(flags);
+    return { command: "receive", dir, count, timeout, senders, caps, overrides, ...common };
   }
   if (command === "prefs") return parsePrefs(rest, common, overrides);
   throw new UsageError(`unknown command ${command} (send, resume, receive, prefs)`);
+}
+
+/** The engine needs the total above what it keeps for contacts (16): at least 17. */
+function receiveCaps(flags: Map<string, string>): ReceiveCaps {
+  const caps: ReceiveCaps = {};
+  if (flags.has("--max-offers-per-peer")) caps.maxOffersPerPeer = positiveInt("--max-offers-per-peer", flags.get("--max-offers-per-peer"), 1, 10_000);
+  if (flags.has("--max-offers")) caps.maxOffers = positiveInt("--max-offers", flags.get("--max-offers"), 17, 100_000);
+  return caps;
 }
 
 function parsePrefs(rest: string[], common: CommonOptions, overrides: Partial<Preferences>): Command {
@@ -202,6 +220,11 @@ export const HELP = `xft: self-recovering XMPP file transfer (Jingle File Transf
     --from JID                                  only from this bare JID (repeatable; narrows the contacts,
                                                 or with --accept-from-anyone names the senders)
     --accept-from-anyone                        new files from anyone, not only contacts
+    --max-offers-per-peer N                     open receiving sessions (offered, not yet done) one
+                                                sender may have; more are refused with
+                                                resource-constraint (default 8)
+    --max-offers N                              the same for all senders together, 17.., of which 16
+                                                are kept for contacts (default 64)
   xft prefs get                                 print the preferences in effect, one KEY=VALUE per line
   xft prefs set KEY=VALUE...                    change the stored preferences (every device of the account sees them)
 

@@ -19,8 +19,9 @@ import type { ReceiveSink } from "./sink.js";
 import { checkpointFor, makeCheckpoints, makeContinues, parseCheckpoints, parseContinues } from "../ftrecovery/elements.js";
 import { IqError, type XmppPort } from "./port.js";
 import { pump } from "./pump.js";
+import { ADMISSION_DEFAULTS, declineUnanswered, limitsOf, refuseOverCaps, type AdmissionOptions } from "./admission.js";
 
-export interface FileTransferOptions {
+export interface FileTransferOptions extends AdmissionOptions {
   /** largest IBB block we send or accept; <= 32767 so both XEP-0047's and XEP-0261's schemas accept it */
   blockSize?: number;
   /** IBB data stanzas in flight at once */
@@ -60,7 +61,7 @@ export interface FileTransferOptions {
 
 export const DEFAULTS = {
   blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false, directedPresence: true,
-  maxPendingInput: 512 * 1024,
+  maxPendingInput: 512 * 1024, ...ADMISSION_DEFAULTS,
   screenOffer: (() => undefined) as (offer: IncomingOffer) => Promise<void> | void,
 };
 
@@ -149,6 +150,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...DEFAULTS, ...given };
     this.options.blockSize = Math.min(this.options.blockSize, MAX_BLOCK_SIZE);
+    limitsOf(this.options); // bad caps are refused now, not at the first offer
     if (port.pauseInput && port.resumeInput) {
       this.input = new InputThrottle({ pause: () => port.pauseInput!(), resume: () => port.resumeInput!() }, this.options.maxPendingInput);
     }
@@ -318,6 +320,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     if (file.size === undefined) throw badRequest("file offer without <size/>");
     if (!file.name) file.name = "unnamed";
     parseCheckpoints(file); // refuses bad ones now, before anything is accepted
+    refuseOverCaps(this.sessions.values(), bare(from), this.options); // no await from here to addSession: counted at once
     const session = this.addSession(ctx, { phase: "pending", ctx });
     session.continues = continues;
     const offer: IncomingOffer = {
@@ -338,6 +341,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       this.drop(session); // refused in the IQ reply: no session ever existed for the sender
       throw err;
     }
+    declineUnanswered(this.options.offerTimeout, () => session.state.phase === "pending", (reason) => void this.dispatch(session, { type: "decline", reason }));
     setImmediate(() => {
       if (this.listenerCount("offer") === 0) void this.dispatch(session, { type: "decline", reason: "not accepting files" });
       else this.emit("offer", offer);
@@ -367,7 +371,8 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       throw err;
     }
     session.partial = sink;
-    await this.dispatch(session, { type: "accept", offset });
+    const t = await this.dispatch(session, { type: "accept", offset });
+    if (t.state.phase === "ended") await sink.close().catch(() => undefined); // ended meanwhile (e.g. the offer timed out): no part left open
     return this.handle(session);
   }
 
