@@ -5,7 +5,8 @@
 // every 100 ms), at most 50 leftover files remain in its directory, and it exits 0 after its
 // count. Run once with a stranger flooding (declined by policy) and once with a contact flooding
 // (auto-accepted by policy: only the engine's caps on sessions per peer stop it, refusing the
-// offers past them with resource-constraint).
+// offers past them with resource-constraint), and once with three strangers a receiver open to
+// anyone takes files from (the room the total keeps for contacts lets a contact in).
 import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -46,7 +47,7 @@ for (const kind of SERVER_KINDS) describe(`an offer flood at a running xft recei
 
   before(async () => {
     server = await startServer(kind);
-    for (const u of ["alice", "bob", "mallory", "carol"]) await server.register(u, `${u}pass`);
+    for (const u of ["alice", "bob", "mallory", "carol", "trudy", "eve"]) await server.register(u, `${u}pass`);
     await befriendUsers(env("alice"), env("bob"));
     await befriendUsers(env("carol"), env("bob")); // carol is a contact of bob's who floods
     work = await tempDir();
@@ -58,13 +59,16 @@ for (const kind of SERVER_KINDS) describe(`an offer flood at a running xft recei
     if (work) await removeDir(work);
   });
 
-  /** `flooder`'s 2000 offers at bob's xft receive while alice sends 1 MiB; what came of it */
-  async function floodWhileAliceSends(flooder: string, inboxName: string) {
-    const account = await openAccount({ jid: `${flooder}@${server.host}`, password: `${flooder}pass`, service: server.service, resource: "flood", reconnect: false });
-    flooders.push(account);
-    const raw = jinglePeer(account);
+  /** OFFERS offers, shared among `names`, at bob's xft receive (with `receiveArgs`) while alice sends 1 MiB; what came of it */
+  async function floodWhileAliceSends(names: string[], inboxName: string, receiveArgs: string[] = []) {
+    const peers = await Promise.all(names.map(async (name) => {
+      const account = await openAccount({ jid: `${name}@${server.host}`, password: `${name}pass`, service: server.service, resource: "flood", reconnect: false });
+      flooders.push(account);
+      return { account, raw: jinglePeer(account) };
+    }));
+    const flooder = names.join("+");
     const inbox = join(work, inboxName);
-    const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "150"], env("bob"));
+    const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "150", ...receiveArgs], env("bob"));
     runs.push(receiver);
     await receiver.ready();
     const bobJid = /receiving as (\S+)/.exec(receiver.stderr())![1];
@@ -74,8 +78,10 @@ for (const kind of SERVER_KINDS) describe(`an offer flood at a running xft recei
 
     const t0 = Date.now();
     let answered = 0;
-    const flood = Promise.allSettled(Array.from({ length: OFFERS }, (_, i) =>
-      account.port.request(raw.offerIq(bobJid, { name: `junk-${i}.bin`, size: 1_000_000 }).iq, 30_000).finally(() => answered++)));
+    const flood = Promise.allSettled(Array.from({ length: OFFERS }, (_, i) => {
+      const { account, raw } = peers[i % peers.length];
+      return account.port.request(raw.offerIq(bobJid, { name: `junk-${i}.bin`, size: 1_000_000 }).iq, 30_000).finally(() => answered++);
+    }));
     const alice = runXft(["send", `bob@${server.host}`, src, "--no-offline-forward", "--confirm-timeout", "55"], env("alice"));
     runs.push(alice);
     const overdue = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), DEADLINE_MS).unref());
@@ -102,14 +108,21 @@ for (const kind of SERVER_KINDS) describe(`an offer flood at a running xft recei
   }
 
   it(`${OFFERS} offers from a stranger while a contact sends 1 MiB: the file arrives intact within 60 s, < ${MAX_FDS} descriptors, <= ${MAX_LEFTOVERS} leftovers, exit 0`, async () => {
-    const r = await floodWhileAliceSends("mallory", "stranger");
+    const r = await floodWhileAliceSends(["mallory"], "stranger");
     assert.ok(r.declined > 0, "the stranger's offers were declined, and said so");
   });
 
   it(`${OFFERS} offers from a contact that never sends a byte: refused past ${PER_PEER_CAP} open sessions with resource-constraint, and another contact's 1 MiB still arrives intact within 60 s`, async () => {
-    const r = await floodWhileAliceSends("carol", "contact");
+    const r = await floodWhileAliceSends(["carol"], "contact");
     // carol's sessions stay open (accepted, no data) far longer than the flood takes: every offer
     // past the cap is refused, a few more than the cap may be let in as early ones end
+    assert.ok(r.constrained >= OFFERS - 4 * PER_PEER_CAP, `${r.constrained} of ${OFFERS} offers refused with resource-constraint (type wait)`);
+    assert.equal(r.refusals, r.constrained, "no other error than resource-constraint");
+  });
+
+  it(`${OFFERS} offers from three strangers a receiver takes files from (--accept-from-anyone --max-offers 24): they stop at 24 - 16 kept for contacts, and a contact's 1 MiB still gets in`, async () => {
+    // without the room kept for contacts, 3 x 8 strangers' sessions would fill all 24
+    const r = await floodWhileAliceSends(["mallory", "trudy", "eve"], "anyone", ["--accept-from-anyone", "--max-offers", "24"]);
     assert.ok(r.constrained >= OFFERS - 4 * PER_PEER_CAP, `${r.constrained} of ${OFFERS} offers refused with resource-constraint (type wait)`);
     assert.equal(r.refusals, r.constrained, "no other error than resource-constraint");
   });
