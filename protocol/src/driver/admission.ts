@@ -2,8 +2,8 @@
 // session, a part file and its descriptor until the sender sends its bytes or the session
 // stalls, so an account that offers faster than it sends (2000 offers in 1.6 s, no byte) would
 // exhaust descriptors and litter the receive directory. An offer past a cap is refused in the
-// session-initiate's IQ error with resource-constraint, type wait (RFC 6120 §8.3.3.18: "try
-// again later"), before any session exists.
+// session-initiate's IQ error with resource-constraint, type wait (RFC 6120 §8.3.3.18: the
+// recipient lacks the resources now; the sender may retry later), before any session exists.
 //
 // Counted per peer (bare JID: all devices of one account are one peer), so one account cannot
 // use up the total; and the total keeps `reservedForTrusted` sessions that only trusted peers
