@@ -76,7 +76,9 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     preferences = { ...DEFAULT_PREFERENCES }, acceptProposals, network, downloadDir, partialDays = DEFAULT_PARTIAL_DAYS, findComponent, pullDelay = 300, contacts = createContacts(port), acceptNewFrom = "ask", ...ftOptions
   } = options;
   // with a reconnecting connection a drop is not an interruption yet: the stream may resume
-  const ft = fileTransfer(port, { keepOnDisconnect: Boolean(network), ...ftOptions });
+  // the sessions the engine keeps for trusted peers (admission.ts) are the contacts': a stranger's
+  // flood, from however many accounts, leaves them room
+  const ft = fileTransfer(port, { keepOnDisconnect: Boolean(network), ...ftOptions, isTrustedPeer: ftOptions.isTrustedPeer ?? ((peer) => contacts.isContact(peer)) });
   const events = new EventEmitter<PluginEvents>();
   // a download directory this creates is 0700 (files.ts ensureReceiveDir); a failure shows at accept
   const downloadDirReady = downloadDir ? ensureReceiveDir(downloadDir).catch(() => undefined) : Promise.resolve();

@@ -77,7 +77,10 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   //    so a refusal is the sender's IQ error (upload/receiver.ts).
   discoResponder(xmpp.iqCallee, () => config.jid);
   const upload = uploadReceiver({ store, onError: (err) => log(`upload failed: ${describe(err)}`) });
-  const ft = fileTransfer(xmppPortFrom(xmpp), { screenOffer: upload.screen });
+  // the store has no contacts to keep sessions for: its own domain's users share the caps alike
+  const ft = fileTransfer(xmppPortFrom(xmpp), {
+    screenOffer: upload.screen, maxOffersPerPeer: config.maxUploadsPerSender, maxOffers: config.maxUploads, reservedForTrusted: 0,
+  });
   ft.on("error", (err) => log(`transfer error: ${describe(err)}`));
   ft.on("offer", upload.accept);
   upload.uploads.on("stored", (f) => log(`stored ${f.id}: ${f.size} bytes from ${f.sender} for ${f.recipient}`));

@@ -114,12 +114,14 @@ describe("xft arguments", () => {
     });
   });
 
+  const receiveOf = (argv: string[]) => {
+    const cmd = parse("receive", "--dir", "d", ...argv);
+    assert.ok(cmd.command === "receive");
+    return cmd;
+  };
+
   describe("receive: who may send new files (issue 12 item 8)", () => {
-    const senders = (...argv: string[]) => {
-      const cmd = parse("receive", "--dir", "d", ...argv);
-      assert.ok(cmd.command === "receive");
-      return cmd.senders;
-    };
+    const senders = (...argv: string[]) => receiveOf(argv).senders;
 
     it("default: the roster's contacts", () => {
       assert.deepEqual(senders(), { from: "contacts" });
@@ -156,6 +158,29 @@ describe("xft arguments", () => {
       assert.equal(days("--partial-days=0"), 0);
       usage(["receive", "--dir", "d", "--partial-days", "-1"], /^--partial-days needs a whole number from 0 to 3650$/);
       usage(["receive", "--dir", "d", "--partial-days", "soon"], /^--partial-days needs a whole number/);
+    });
+  });
+
+  describe("receive: caps on open receiving sessions (issue 12 item 7)", () => {
+    const caps = (...argv: string[]) => receiveOf(argv).caps;
+
+    it("default: none given, the engine's defaults apply", () => {
+      assert.deepEqual(caps(), {});
+    });
+
+    it("--max-offers-per-peer N and --max-offers N", () => {
+      assert.deepEqual(caps("--max-offers-per-peer", "2", "--max-offers=40"), { maxOffersPerPeer: 2, maxOffers: 40 });
+    });
+
+    it("refuses what is not a whole number in range, and both on other commands", () => {
+      usage(["receive", "--dir", "d", "--max-offers-per-peer", "0"], /^--max-offers-per-peer needs a whole number from 1 to 10000$/);
+      usage(["receive", "--dir", "d", "--max-offers-per-peer", "many"], /^--max-offers-per-peer needs a whole number/);
+      usage(["receive", "--dir", "d", "--max-offers", "16"], /^--max-offers needs a whole number from 17 to 100000$/);
+      usage(["send", "bob@example.org", "f", "--max-offers", "40"], /^--max-offers is a receive option$/);
+    });
+
+    it("HELP names both flags", () => {
+      assert.ok(HELP.includes("--max-offers-per-peer N") && HELP.includes("--max-offers N"));
     });
   });
 

@@ -35,14 +35,21 @@ export type Command =
   /** send, or resume (a re-offer marked as continuing an earlier transfer: `continues`) */
   | ({ command: "send"; to: string; file: string; continues?: string } & CommonOptions & OverrideOptions)
   /** senders: who may send new files (default: the roster's contacts; --from, --accept-from-anyone) */
-  | ({ command: "receive"; dir: string; count: number; timeout?: number; partialDays: number; senders: Exclude<NewFilePolicy, "ask"> } & CommonOptions & OverrideOptions)
+  | ({ command: "receive"; dir: string; count: number; timeout?: number; partialDays: number; senders: Exclude<NewFilePolicy, "ask">; caps: ReceiveCaps } & CommonOptions & OverrideOptions)
   /** prints stored preferences merged with the overrides: what a send or receive would use */
   | ({ command: "prefs"; action: "get" } & CommonOptions & OverrideOptions)
   /** the KEY=VALUE assignments, validated; `component` present with undefined: unset it */
   | ({ command: "prefs"; action: "set"; assignments: Partial<Preferences> } & CommonOptions)
   | { command: "help" };
 
-const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid", "--partial-days"]);
+/** receive: the engine's caps on open receiving sessions (admission.ts); undefined: its default */
+export interface ReceiveCaps {
+  maxOffersPerPeer?: number;
+  maxOffers?: number;
+}
+
+const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid", "--partial-days", "--max-offers-per-peer", "--max-offers"]);
+const RECEIVE_ONLY = ["--max-offers-per-peer", "--max-offers"];
 const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
 
 // Preference overrides: --NAME / --no-NAME for the booleans, --NAME VALUE for the others. The
@@ -124,6 +131,8 @@ export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.en
   const [command, ...rest] = positional;
   if (flags.has("--help") || flags.has("-h") || command === undefined || command === "help") return { command: "help" };
   if (command !== "receive" && (senderFlags.only.length || senderFlags.anyone)) throw new UsageError("--from and --accept-from-anyone are receive options");
+  const misplaced = RECEIVE_ONLY.find((f) => flags.has(f));
+  if (command !== "receive" && misplaced) throw new UsageError(`${misplaced} is a receive option`);
 
   const jid = flags.get("--jid") ?? env.XFT_JID;
   if (!jid || !jid.includes("@")) throw new UsageError("--jid (or XFT_JID) must be an account like alice@example.org");
@@ -163,10 +172,19 @@ export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.en
     const senders = { from: senderFlags.anyone ? "anyone" : "contacts", ...(senderFlags.only.length ? { only: senderFlags.only } : {}) } as const;
     // 0: never remove stale partials; at most ten years
     const partialDays = flags.has("--partial-days") ? positiveInt("--partial-days", flags.get("--partial-days"), 0, 3650) : DEFAULT_PARTIAL_DAYS;
-    return { command: "receive", dir, count, timeout, partialDays, senders, overrides, ...common };
+    const caps = receiveCaps(flags);
+    return { command: "receive", dir, count, timeout, partialDays, senders, caps, overrides, ...common };
   }
   if (command === "prefs") return parsePrefs(rest, common, overrides);
   throw new UsageError(`unknown command ${command} (send, resume, receive, prefs)`);
+}
+
+/** The engine needs the total above what it keeps for contacts (16): at least 17. */
+function receiveCaps(flags: Map<string, string>): ReceiveCaps {
+  const caps: ReceiveCaps = {};
+  if (flags.has("--max-offers-per-peer")) caps.maxOffersPerPeer = positiveInt("--max-offers-per-peer", flags.get("--max-offers-per-peer"), 1, 10_000);
+  if (flags.has("--max-offers")) caps.maxOffers = positiveInt("--max-offers", flags.get("--max-offers"), 17, 100_000);
+  return caps;
 }
 
 function parsePrefs(rest: string[], common: CommonOptions, overrides: Partial<Preferences>): Command {
@@ -207,6 +225,11 @@ export const HELP = `xft: self-recovering XMPP file transfer (Jingle File Transf
     --accept-from-anyone                        new files from anyone, not only contacts
     --partial-days N                            remove parts nobody resumed for N days (at start, then
                                                 hourly; default 7, 0: never)
+    --max-offers-per-peer N                     open receiving sessions (offered, not yet done) one
+                                                sender may have; more are refused with
+                                                resource-constraint (default 8)
+    --max-offers N                              the same for all senders together, 17.., of which 16
+                                                are kept for contacts (default 64)
   xft prefs get                                 print the preferences in effect, one KEY=VALUE per line
   xft prefs set KEY=VALUE...                    change the stored preferences (every device of the account sees them)
 

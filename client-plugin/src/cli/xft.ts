@@ -134,7 +134,7 @@ async function receive(cmd: Extract<Command, { command: "receive" }>, account: A
   await ensureReceiveDir(cmd.dir);
   const preferences = await effectivePreferences(account, cmd.overrides);
   const plugin = autoTransferPlugin(account.port, {
-    blockSize: cmd.blockSize, window: cmd.window, stallTimeout: cmd.stallTimeout, acceptProposals: () => true, preferences,
+    blockSize: cmd.blockSize, window: cmd.window, stallTimeout: cmd.stallTimeout, ...cmd.caps, acceptProposals: () => true, preferences,
     network: account.network, downloadDir: cmd.dir, partialDays: cmd.partialDays, contacts: createContacts(account.port), acceptNewFrom: cmd.senders,
     // the store on our own server delivers files left for us: its subscription is approved
     findComponent: () => discoverComponent(account.port, splitJid(account.jid).domain),

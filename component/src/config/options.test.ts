@@ -18,7 +18,7 @@ describe("xft-component options", () => {
     assert.deepEqual(c, {
       jid: "files.example.org", secret: "s", service: "xmpp://127.0.0.1:5347", db: "xft-component.sqlite",
       maxFileSize: 4 * 2 ** 30, senderQuota: 10 * 2 ** 30, recipientQuota: 10 * 2 ** 30, allowedSenderDomains: ["example.org"],
-      senderMaxFiles: 100, senderMaxRecipientsPerHour: 20, fileCostFloor: 64 * 1024, storeQuota: 50 * 2 ** 30, minFreeDisk: 2 ** 30, reservationIdleSeconds: 300,
+      senderMaxFiles: 100, senderMaxRecipientsPerHour: 20, fileCostFloor: 64 * 1024, storeQuota: 50 * 2 ** 30, minFreeDisk: 2 ** 30, reservationIdleSeconds: 300, maxUploadsPerSender: 100, maxUploads: 500,
       expireDays: 7, abandonHours: 24, receiptDays: 30, housekeepingCron: "*/15 * * * *", deliveryConfirmSeconds: 30, resubscribeMinSeconds: 5, resubscribeMaxSeconds: 900, deliveryMaxStanzasPerDay: 20, deliveryStateDays: 30,
     });
     assert.deepEqual(OPTIONS.filter((o) => defaultText(o) === "(required)").map((o) => o.name), ["jid", "secret"]);

@@ -30,6 +30,9 @@ export interface ComponentConfig {
   storeQuota: number;
   minFreeDisk: number;
   reservationIdleSeconds: number;
+  /** the engine's caps on open upload sessions (protocol driver/admission.ts) */
+  maxUploadsPerSender: number;
+  maxUploads: number;
   expireDays: number;
   abandonHours: number;
   receiptDays: number;
@@ -64,6 +67,10 @@ export interface OptionSpec {
 const sizeText = (bytes: number) =>
   bytes % GiB === 0 ? `${bytes / GiB}GiB` : bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20}MiB` : bytes % 1024 === 0 ? `${bytes / 1024}KiB` : String(bytes);
 const L = STORE_DEFAULTS.limits;
+/** Many senders upload at once (the bench: 100 uploads from 10 senders), so far above a client's
+ *  8 per peer and 64 in all: per sender as many as sender-max-files lets wait; in all few enough
+ *  that their descriptors (one file each) stay well under a common limit of 1024. */
+const UPLOAD_CAPS = { perSender: L.maxFilesPerSender, total: 500 };
 
 /** files.example.org -> example.org: the domain whose server the component is part of. */
 export function parentDomain(jid: string): string {
@@ -108,6 +115,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: "storeQuota", name: "store-quota", env: "XFT_STORE_QUOTA", default: sizeText(L.storeQuotaBytes), meaning: "bytes all senders together may have waiting", parse: (r) => parseSize(r) },
   { key: "minFreeDisk", name: "min-free-disk", env: "XFT_MIN_FREE_DISK", default: sizeText(L.minFreeDiskBytes), meaning: "free space the store leaves on its disk: offers (counting live reservations) and writes that would go below it are refused; 0: not checked", parse: (r) => parseSize(r) },
   { key: "reservationIdleSeconds", name: "reservation-idle-seconds", env: "XFT_RESERVATION_IDLE_SECONDS", default: "300", meaning: "an upload with no data for this many seconds is ended and removed, its reservation freed", parse: (r) => parseInteger(r, 1, 86400) },
+  { key: "maxUploadsPerSender", name: "max-uploads-per-sender", env: "XFT_MAX_UPLOADS_PER_SENDER", default: String(UPLOAD_CAPS.perSender), meaning: "uploads one sender (bare JID) may have open at once, offered or sending; more are refused with resource-constraint (wait) until one ends", parse: (r) => parseInteger(r, 1, 1_000_000) },
+  { key: "maxUploads", name: "max-uploads", env: "XFT_MAX_UPLOADS", default: String(UPLOAD_CAPS.total), meaning: "uploads of all senders open at once (each holds a session and a file descriptor); more are refused with resource-constraint (wait)", parse: (r) => parseInteger(r, 1, 1_000_000) },
   { key: "expireDays", name: "expire-days", env: "XFT_EXPIRE_DAYS", default: String(STORE_DEFAULTS.expireAfterMs / DAY_MS), meaning: "an undelivered file is deleted this many days after its upload began", parse: (r) => parseInteger(r, 1, 3650) },
   { key: "abandonHours", name: "abandon-hours", env: "XFT_ABANDON_HOURS", default: String(HOUSEKEEPING_DEFAULTS.abandonAfterMs / 3600_000), meaning: "an unfinished upload with no data for this many hours is deleted", parse: (r) => parseInteger(r, 1, 24 * 3650) },
   { key: "deliveryConfirmSeconds", name: "delivery-confirm-timeout", env: "XFT_DELIVERY_CONFIRM_TIMEOUT", default: "30", meaning: "seconds a recipient's device has to accept a delivery before the next device online (or the next login) gets it", parse: (r) => parseInteger(r, 1, 86400) },

@@ -21,8 +21,10 @@ import type { ReceiveSink } from "./sink.js";
 import { checkpointFor, makeCheckpoints, makeContinues, parseCheckpoints, parseContinues } from "../ftrecovery/elements.js";
 import { IqError, type XmppPort } from "./port.js";
 import { pump } from "./pump.js";
+import { ADMISSION_DEFAULTS, declineUnanswered, limitsOf, refuseOverCaps, type AdmissionOptions } from "./admission.js";
+import { descriptionOf, HOSTED_DEFAULTS, HostedFiles, type HostedOptions } from "./hosted.js";
 
-export interface FileTransferOptions {
+export interface FileTransferOptions extends AdmissionOptions, HostedOptions {
   /** largest IBB block we send or accept; <= 32767 so both XEP-0047's and XEP-0261's schemas accept it */
   blockSize?: number;
   /** IBB data stanzas in flight at once */
@@ -62,7 +64,7 @@ export interface FileTransferOptions {
 
 export const DEFAULTS = {
   blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false, directedPresence: true,
-  maxPendingInput: 512 * 1024,
+  maxPendingInput: 512 * 1024, ...ADMISSION_DEFAULTS, ...HOSTED_DEFAULTS,
   screenOffer: (() => undefined) as (offer: IncomingOffer) => Promise<void> | void,
 };
 
@@ -138,7 +140,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   private readonly lastWords = new Set<Promise<unknown>>();
   private readonly byIbbSid = new Map<string, string>();
   /** files we offered, by peer bare JID and sha-256: what a peer may pull (XEP-0234 §requesting) */
-  private readonly hosted = new Map<string, LocalFile>();
+  private readonly hosted: HostedFiles;
   readonly options: Required<FileTransferOptions>;
   private watchdog?: NodeJS.Timeout;
   /** file bytes handed to the link and written to sinks, over all sessions: what was sent or
@@ -153,6 +155,8 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...DEFAULTS, ...given };
     this.options.blockSize = Math.min(this.options.blockSize, MAX_BLOCK_SIZE);
+    limitsOf(this.options); // bad caps are refused now, not at the first offer
+    this.hosted = new HostedFiles(this.options);
     if (port.pauseInput && port.resumeInput) {
       this.input = new InputThrottle({ pause: () => port.pauseInput!(), resume: () => port.resumeInput!() }, this.options.maxPendingInput);
     }
@@ -188,7 +192,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     // stream closed by the server (not-well-formed), so they never leave this process
     const name = opts.name?.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "");
     const local = opts.local ?? (await describeLocalFile(path, name));
-    this.hosted.set(`${bare(to)}|${local.sha256}`, local);
+    this.hosted.offered(bare(to), local);
     const file: FileDescription = {
       name: local.name, size: local.size, date: local.date, mediaType: opts.mediaType ?? "application/octet-stream",
       hashes: [{ algo: HASH_ALGO, value: local.sha256 }], range: {},
@@ -313,7 +317,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     if (weSend) {
       // a pull: serve only a file we offered to this peer before (never any file on disk)
       const sha = sha256Of(file.hashes);
-      const local = sha ? this.hosted.get(`${bare(from)}|${sha}`) : undefined;
+      const local = sha ? this.hosted.find(bare(from), sha) : undefined;
       const session = this.addSession(ctx, { phase: "pending", ctx });
       session.continues = continues;
       if (!local) {
@@ -337,6 +341,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     if (!file.name) file.name = "unnamed";
     refuseReservedFileName(file.name); // named like our part files: not-acceptable, nothing accepted
     parseCheckpoints(file); // refuses bad ones now, before anything is accepted
+    refuseOverCaps(this.sessions.values(), bare(from), this.options); // no await from here to addSession: counted at once
     const session = this.addSession(ctx, { phase: "pending", ctx });
     session.continues = continues;
     const offer: IncomingOffer = {
@@ -357,6 +362,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       this.drop(session); // refused in the IQ reply: no session ever existed for the sender
       throw err;
     }
+    declineUnanswered(this.options.offerTimeout, () => session.state.phase === "pending", (reason) => void this.dispatch(session, { type: "decline", reason }));
     setImmediate(() => {
       if (this.listenerCount("offer") === 0) void this.dispatch(session, { type: "decline", reason: "not accepting files" });
       else this.emit("offer", offer);
@@ -386,7 +392,8 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       throw err;
     }
     session.partial = sink;
-    await this.dispatch(session, { type: "accept", offset });
+    const t = await this.dispatch(session, { type: "accept", offset });
+    if (t.state.phase === "ended") await sink.close().catch(() => undefined); // ended meanwhile (e.g. the offer timed out): no part left open
     return this.handle(session);
   }
 
@@ -652,6 +659,7 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     if ((event.type === "started" || event.type === "resumed") && this.options.directedPresence) {
       this.port.send(xml("presence", { to: session.state.ctx.peer })).catch(() => undefined);
     }
+    this.hosted.ended(session.state.ctx, event.type);
     const withPath = session.savedAs ? { ...event, path: session.savedAs } : event;
     this.emit(`transfer-${event.type}` as "transfer-started", withPath);
     if (session.state.phase === "ended") {
@@ -746,10 +754,6 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
   private timeoutMs() {
     return this.options.requestTimeout * 1000;
   }
-}
-
-function descriptionOf(local: LocalFile): FileDescription {
-  return { name: local.name, size: local.size, date: local.date, mediaType: "application/octet-stream", hashes: [{ algo: HASH_ALGO, value: local.sha256 }], extensions: [] };
 }
 
 export interface AcceptOptions {

@@ -110,6 +110,22 @@ for (const kind of SERVER_KINDS) describe(`the store is no open relay, its quota
     assert.match(results[5].error!.text ?? "", /5 files waiting/);
   });
 
+  it("open uploads per sender: mallory's 4th upload that sends no byte is refused with resource-constraint (wait) before the store holds it (--max-uploads-per-sender 3); alice's forward still goes through", async () => {
+    const component = await startHere("--max-uploads-per-sender", "3");
+    const results = [];
+    for (let i = 1; i <= 5; i++) results.push(await offer(bob(), i * MiB, randomBytes(32).toString("base64"))); // never a byte
+    assert.deepEqual(results.map((r) => r.error?.condition ?? "ok"), ["ok", "ok", "ok", "resource-constraint", "resource-constraint"]);
+    assert.equal(results[3].error!.errorType, "wait");
+    assert.match(results[3].error!.text ?? "", /too many open file offers from you \(3\)/);
+    assert.equal(component.store.sentBy(mallory.jid).length, 3, "the refused ones were never reserved");
+    const alice = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, reconnect: false });
+    accounts.push(alice);
+    const src = join(work, "a.bin");
+    await randomFile(src, 64 * 1024);
+    const through = await (await fileTransfer(alice.port).send(domain(), src, { extensions: [makeRecipient(bob())] })).done;
+    assert.equal(through.type, "completed", JSON.stringify(through));
+  });
+
   it("an idle 8 MiB reservation for bob blocks alice only until --reservation-idle-seconds: then it is removed, mallory's session ended, and alice's forward goes through", async () => {
     const component = await startHere("--recipient-quota", "10MiB", "--reservation-idle-seconds", "2");
     const held = await offer(bob(), 8 * MiB);
