@@ -40,5 +40,6 @@ describe("xft TLS options", () => {
     assert.equal(tlsRefusalMessage(new TlsError("plaintext-refused", "the server offers no TLS; refusing to send the password in clear")),
       "the server offers no TLS; refusing to send the password in clear (use --insecure to allow)");
     assert.equal(tlsRefusalMessage(new Error("not-authorized")), undefined);
+    assert.equal(tlsRefusalMessage(new TlsError("handshake", "TLS: no handshake with x within 10000 ms")), undefined, "a network failure: exit 3");
   });
 });

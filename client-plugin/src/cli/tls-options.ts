@@ -26,10 +26,11 @@ export function loadTlsOptions(opts: { ca?: string; insecure: boolean }): TlsOpt
   return { ca: [pem], insecure: opts.insecure };
 }
 
-/** The line to print for a connection our TLS rule refused, or undefined for other errors. */
+/** The line to print for a connection our TLS rule refused (exit 4), or undefined for other
+ *  errors: a handshake cut or timed out is a connection failure like any other (exit 3). */
 export function tlsRefusalMessage(err: unknown): string | undefined {
   if (!(err instanceof TlsError)) return undefined;
   if (err.kind === "certificate") return `${err.message}; trust the CA that signed it with --ca FILE (or XFT_CA), or skip the check with --insecure`;
   if (err.kind === "plaintext-refused") return `${err.message} (use --insecure to allow)`;
-  return err.message;
+  return undefined;
 }
