@@ -2,16 +2,23 @@
 // against Node's roots plus --ca, refused without it before anything is sent, --insecure working
 // with a warning; and plaintext refused to a non-loopback address, before any SASL.
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import tls from "node:tls";
+import { createElement } from "ltx/lib/ltx.js";
 import { openAccount } from "@xft/client-plugin/account.js";
+import { createClient } from "@xft/client-plugin/entity/client.js";
+import { keepConnected } from "@xft/client-plugin/entity/keep-connected.js";
+import { startFaultProxy } from "../harness/fault-proxy.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, execXft, runXft } from "../helpers/cli.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { recordingRelay } from "../helpers/recording-relay.js";
 import { befriendUsers } from "../helpers/roster.js";
+import { sleep } from "../helpers/wait.js";
 
+const xmlMessage = (to: string) => createElement("message", { to, type: "chat" }, createElement("body", {}, "over TLS"));
 const UNTRUSTED = /xft: cannot log in as \S+: TLS: the certificate of localhost is not trusted: .+; trust the CA that signed it with --ca FILE \(or XFT_CA\), or skip the check with --insecure\n/;
 const INSECURE_WARNING = /xft: warning: --insecure: the server's certificate is not checked/;
 
@@ -98,6 +105,39 @@ for (const kind of SERVER_KINDS) describe(`xft over STARTTLS through ${serverNam
     for (const m of ["destroy", "pause", "resume"] as const) assert.equal(typeof socket[m], "function", m);
     await account.close();
     assert.equal(socket.destroyed, true);
+  });
+
+  it("a link gone dead under TLS: stream management destroys the TLSSocket, and the stream resumes", async () => {
+    // with @xmpp/tls's wrapper, the ack timeout's socket.destroy() threw in a timer (not a function)
+    const proxy = await startFaultProxy({ host: server.ip, port: server.c2sPort });
+    const xmpp = createClient({
+      service: proxy.service, domain: server.host, username: "alice", password: "alicepass", resource: "dead-link",
+      tls: { ca: [readFileSync(server.caFile!)] }, streamManagement: { ackTimeout: 1000, requestAckAfter: 100 },
+    });
+    const keeper = keepConnected(xmpp, { attemptTimeout: 10_000 });
+    xmpp.on("error", () => undefined);
+    try {
+      const enabled = once(xmpp.streamManagement!, "enabled"); // XEP-0198 counts from <enabled/>, after "online"
+      await xmpp.start();
+      await enabled;
+      const first = xmpp.socket;
+      assert.ok(first instanceof tls.TLSSocket);
+      const timedOut = new Promise((resolve) => xmpp.streamManagement!.once("timeout", resolve));
+      const resumed = new Promise((resolve) => xmpp.streamManagement!.once("resumed", resolve));
+      proxy.blackhole(true);
+      await xmpp.send(xmlMessage(`bob@${server.host}`)); // its <r/> gets no <a/>
+      await timedOut;
+      assert.equal(first.destroyed, true, "the dead TLSSocket was destroyed");
+      proxy.blackhole(false);
+      await Promise.race([resumed, sleep(20_000).then(() => assert.fail("not resumed within 20 s"))]);
+      assert.ok(xmpp.socket instanceof tls.TLSSocket && xmpp.socket !== first, "a new TLS connection");
+      assert.equal(xmpp.status, "online");
+    } finally {
+      keeper.stop();
+      await xmpp.stop().catch(() => undefined);
+      xmpp.socket?.destroy();
+      await proxy.close();
+    }
   });
 });
 
