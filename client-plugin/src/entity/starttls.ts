@@ -67,7 +67,10 @@ export function starttls(
     // RFC 6120 §5.4.2.2: <failure/>, and the server closes the stream
     if (!answer.is("proceed", NS_TLS)) throw new TlsError("handshake", `the server answered <starttls/> with <${answer.name}/>`);
     const secure = await handshake(entity, options);
-    entity._attachSocket(secure);
+    entity._attachSocket(secure); // first: from here the connection handles the socket's errors
+    // As @xmpp/tls does: Openfire with TLS 1.3 needs a moment before the stream header
+    // (xmpp.js issue 889); 1 ms costs nothing elsewhere.
+    if (secure.getProtocol() === "TLSv1.3") await new Promise((resolve) => setTimeout(resolve, 1));
     await entity.restart();
   });
 }
@@ -83,24 +86,20 @@ async function handshake(entity: XmppEntity, options: TlsOptions): Promise<tls.T
     rejectUnauthorized: options.insecure !== true,
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      secure.destroy();
-      reject(new TlsError("handshake", `TLS: no handshake with ${host} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    secure.once("secureConnect", () => {
+    // the connection's own listeners take over once it is attached: ours go when this settles
+    const settle = (err?: TlsError) => {
       clearTimeout(timer);
-      resolve();
-    });
-    secure.once("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
+      secure.off("secureConnect", onSecure).off("error", onError);
+      if (!err) return resolve();
       secure.destroy();
-      reject(CERTIFICATE_CODES.test(err.code ?? "")
-        ? new TlsError("certificate", `TLS: the certificate of ${host} is not trusted: ${err.message}`, { cause: err })
-        : new TlsError("handshake", `TLS handshake with ${host} failed: ${err.message}`, { cause: err }));
-    });
+      reject(err);
+    };
+    const onSecure = () => settle();
+    const onError = (err: NodeJS.ErrnoException) => settle(CERTIFICATE_CODES.test(err.code ?? "")
+      ? new TlsError("certificate", `TLS: the certificate of ${host} is not trusted: ${err.message}`, { cause: err })
+      : new TlsError("handshake", `TLS handshake with ${host} failed: ${err.message}`, { cause: err }));
+    const timer = setTimeout(() => settle(new TlsError("handshake", `TLS: no handshake with ${host} within ${timeoutMs} ms`)), timeoutMs);
+    secure.on("secureConnect", onSecure).on("error", onError);
   });
-  // As @xmpp/tls does: Openfire with TLS 1.3 needs a moment before the stream header
-  // (xmpp.js issue 889); 1 ms costs nothing elsewhere.
-  if (secure.getProtocol() === "TLSv1.3") await new Promise((resolve) => setTimeout(resolve, 1));
   return secure;
 }
