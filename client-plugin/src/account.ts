@@ -4,6 +4,7 @@ import { createElement } from "ltx/lib/ltx.js";
 import { availablePresence, CLIENT_DISCO_INFO } from "./xep0115/caps-presence.js";
 import { createClient } from "./entity/client.js";
 import { keepConnected, type ConnectionKeeper, type KeepConnectedOptions } from "./entity/keep-connected.js";
+import type { TlsOptions } from "./entity/starttls.js";
 
 export interface AccountOptions {
   jid: string;
@@ -16,6 +17,9 @@ export interface AccountOptions {
   reconnect?: boolean | KeepConnectedOptions;
   /** XEP-0198 (stream resumption), default on; off, every reconnect is a new session */
   streamManagement?: boolean;
+  /** TLS: required except to loopback; `ca` to trust besides Node's roots; `insecure` allows
+   *  plaintext and skips the certificate check (entity/starttls.ts) */
+  tls?: TlsOptions;
 }
 
 export interface Account {
@@ -58,6 +62,7 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
     password: opts.password,
     resource: opts.resource ?? resource,
     streamManagement: opts.streamManagement,
+    tls: opts.tls,
   });
   // connection errors surface through start() and the engine's events; an 'error' event
   // without a listener would otherwise crash the process
@@ -65,7 +70,16 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
   const port = xmppPortFrom(xmpp);
   // XEP-0030: peers (and the xep-draft's 'Determining Support') learn what this device speaks
   discoResponder(xmpp.iqCallee, (to) => to === "" || to.toLowerCase() === xmpp.jid?.toString().toLowerCase(), CLIENT_DISCO_INFO);
-  const address = await xmpp.start();
+  let address;
+  try {
+    address = await xmpp.start();
+  } catch (err) {
+    // e.g. a TLS refusal (entity/starttls.ts) or a wrong password: the socket must not linger
+    const socket = xmpp.socket;
+    await xmpp.stop().catch(() => undefined);
+    destroySocket(socket);
+    throw err;
+  }
   const network = opts.reconnect === false ? undefined : keepConnected(xmpp, opts.reconnect === true ? {} : opts.reconnect);
   // A new session after a reconnect starts unavailable: without our presence again, messages to
   // the bare JID (a sender's XEP-0353 propose) would not reach us. A resumed stream keeps it.

@@ -225,4 +225,35 @@ describe("xft arguments", () => {
       assert.throws(() => parseArgs(["prefs", "get", "--password", "a", "--password-file", "/p"], JID), /both given/);
     });
   });
+
+  describe("TLS: --ca FILE and --insecure on every command", () => {
+    const tlsOf = (argv: string[], e: NodeJS.ProcessEnv = env) => {
+      const cmd = parseArgs(argv, e);
+      assert.ok(cmd.command !== "help");
+      return { ca: cmd.ca, insecure: cmd.insecure };
+    };
+    it("neither: Node's roots only, certificates checked", () => {
+      for (const argv of [["send", "bob@example.org", "f"], ["receive", "--dir", "d"], ["prefs", "get"]]) {
+        assert.deepEqual(tlsOf(argv), { ca: undefined, insecure: false });
+      }
+    });
+    it("from flags, on send, resume, receive and prefs", () => {
+      assert.deepEqual(tlsOf(["send", "bob@example.org", "f", "--ca", "/ca.pem"]), { ca: "/ca.pem", insecure: false });
+      assert.deepEqual(tlsOf(["resume", "bob@example.org", "f", "--insecure"]), { ca: undefined, insecure: true });
+      assert.deepEqual(tlsOf(["receive", "--dir", "d", "--ca=/x.pem", "--insecure"]), { ca: "/x.pem", insecure: true });
+      assert.deepEqual(tlsOf(["prefs", "set", "auto-receive=true", "--ca", "/c"]), { ca: "/c", insecure: false });
+    });
+    it("from XFT_CA and XFT_INSECURE=1; a flag wins over XFT_CA", () => {
+      assert.deepEqual(tlsOf(["prefs", "get"], { ...env, XFT_CA: "/env.pem", XFT_INSECURE: "1" }), { ca: "/env.pem", insecure: true });
+      assert.deepEqual(tlsOf(["prefs", "get", "--ca", "/flag.pem"], { ...env, XFT_CA: "/env.pem", XFT_INSECURE: "0" }), { ca: "/flag.pem", insecure: false });
+    });
+    it("usage errors: --ca without a file, --insecure with a value, XFT_INSECURE not 0/1", () => {
+      usage(["prefs", "get", "--ca"], /--ca needs a value/);
+      usage(["prefs", "get", "--ca="], /--ca needs a file/);
+      assert.throws(() => parseArgs(["prefs", "get"], { ...env, XFT_INSECURE: "yes" }), /XFT_INSECURE must be 1 or 0/);
+    });
+    it("the help names both, their variables and exit code 4", () => {
+      for (const text of ["--ca FILE", "XFT_CA", "--insecure", "XFT_INSECURE=1", "4 TLS refused"]) assert.ok(HELP.includes(text), text);
+    });
+  });
 });

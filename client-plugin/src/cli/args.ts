@@ -21,6 +21,10 @@ export interface CommonOptions {
   window?: number;
   /** seconds without progress before a transfer counts as interrupted */
   stallTimeout?: number;
+  /** --ca / XFT_CA: a PEM file of CAs to trust besides Node's roots */
+  ca?: string;
+  /** --insecure / XFT_INSECURE=1: no certificate check, plaintext allowed (main() warns) */
+  insecure: boolean;
 }
 
 /** Per-run preference overrides from flags: only the flags given have a key. */
@@ -48,9 +52,9 @@ export interface ReceiveCaps {
   maxOffers?: number;
 }
 
-const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid", "--partial-days", "--max-offers-per-peer", "--max-offers"]);
+const VALUE_FLAGS = new Set(["--jid", "--password", "--password-file", "--service", "--dir", "--count", "--timeout", "--block-size", "--window", "--stall-timeout", "--sid", "--partial-days", "--max-offers-per-peer", "--max-offers", "--ca"]);
 const RECEIVE_ONLY = ["--max-offers-per-peer", "--max-offers"];
-const BOOL_FLAGS = new Set(["--json", "--help", "-h"]);
+const BOOL_FLAGS = new Set(["--json", "--help", "-h", "--insecure"]);
 
 // Preference overrides: --NAME / --no-NAME for the booleans, --NAME VALUE for the others. The
 // last of --x / --no-x wins, like most CLIs.
@@ -100,6 +104,12 @@ function takeSenderFlags(argv: string[]): { argv: string[]; only: string[]; anyo
   return { argv: rest, only, anyone };
 }
 
+function envSwitch(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === "" || value === "0") return false;
+  if (value === "1") return true;
+  throw new UsageError(`${name} must be 1 or 0`);
+}
+
 /** `interactive`: stdin is a terminal, where a password given no other way is asked for. */
 export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.env, interactive = false): Command {
   const { argv, ...senderFlags } = takeSenderFlags(allArgs);
@@ -146,8 +156,10 @@ export function parseArgs(allArgs: string[], env: NodeJS.ProcessEnv = process.en
   if (password.kind === "missing" || password.kind === "conflict") throw new UsageError(password.problem);
   const service = flags.get("--service") ?? env.XFT_SERVICE;
   if (service !== undefined && !/^xmpp:\/\/[^/:]+(:\d+)?\/?$/.test(service)) throw new UsageError("--service must look like xmpp://host:port");
+  const ca = flags.get("--ca") ?? (env.XFT_CA || undefined);
+  if (ca === "") throw new UsageError("--ca needs a file");
   const common: CommonOptions = {
-    jid, password, service, json: flags.has("--json"),
+    jid, password, service, json: flags.has("--json"), ca, insecure: flags.has("--insecure") || envSwitch("XFT_INSECURE", env.XFT_INSECURE),
     blockSize: flags.has("--block-size") ? positiveInt("--block-size", flags.get("--block-size"), 1, 32767) : undefined,
     window: flags.has("--window") ? positiveInt("--window", flags.get("--window"), 1, 256) : undefined,
     stallTimeout: flags.has("--stall-timeout") ? positiveInt("--stall-timeout", flags.get("--stall-timeout"), 1, 86_400) : undefined,
@@ -239,6 +251,10 @@ Options (also from the environment):
   --password PW        the password itself: visible to every local user in ps, so a warning;
                        prefer the file or XFT_PASSWORD. None of them: asked at the terminal
   --service URI        xmpp://host:port, default: the JID's domain, port 5222 (XFT_SERVICE)
+  --ca FILE            trust the CA certificates in FILE (PEM) besides the system's, e.g. a private
+                       server's own CA (XFT_CA). TLS (STARTTLS) is required except to a loopback address
+  --insecure           no certificate check, and plaintext allowed where the server offers no TLS: the
+                       password may cross in clear; a warning says so (XFT_INSECURE=1)
   --json               one JSON object per event on stdout (prefs: one object)
   --block-size N       largest IBB block in bytes (1..32767, default 32766)
   --window N           IBB blocks in flight (default 16)
@@ -255,4 +271,5 @@ run of send, receive or prefs get, which then shows what a run with them would u
   component (component= unsets it).
 
 Exit codes: 0 done, 1 transfer or preferences failed (receive: --timeout before N files), 2 usage
-error, 3 could not connect or log in.`;
+error, 3 could not connect or log in, 4 TLS refused: the server's certificate is not trusted, or the
+server offers no TLS on a non-loopback address (nothing was sent: no password, no file).`;

@@ -17,8 +17,10 @@ import { PromptCancelled, promptSecret } from "@xft/protocol/secrets/prompt.js";
 import { HELP, parseArgs, UsageError, type Command, type PasswordSource } from "./args.js";
 import { createRenderer, type CliEvent } from "./render.js";
 import { onStopSignals } from "./signals.js";
+import { INSECURE_WARNING, loadTlsOptions, tlsRefusalMessage } from "./tls-options.js";
+import type { TlsOptions } from "../entity/starttls.js";
 
-const EXIT = { ok: 0, failed: 1, usage: 2, connect: 3 } as const;
+const EXIT = { ok: 0, failed: 1, usage: 2, connect: 3, tls: 4 } as const;
 
 /** The engine of this run (send or receive), for a signal to end its sessions. */
 let engine: FileTransfer | undefined;
@@ -179,13 +181,17 @@ async function readPassword(source: PasswordSource, jid: string): Promise<string
 export async function main(argv: string[]): Promise<number> {
   let cmd: Command;
   let password = "";
+  let tls: TlsOptions = {};
   try {
     cmd = parseArgs(argv, process.env, Boolean(process.stdin.isTTY));
     if (cmd.command === "send") {
       const st = await stat(cmd.file).catch(() => undefined);
       if (!st?.isFile()) throw new UsageError(`${cmd.file}: no such file`);
     }
-    if (cmd.command !== "help") password = await readPassword(cmd.password, cmd.jid);
+    if (cmd.command !== "help") {
+      tls = loadTlsOptions(cmd);
+      password = await readPassword(cmd.password, cmd.jid);
+    }
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`xft: ${err.message}\n`);
@@ -198,10 +204,16 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const render = createRenderer({ json: cmd.json, tty: Boolean(process.stdout.isTTY) });
+  if (tls.insecure) warn(INSECURE_WARNING);
   let account: Account;
   try {
-    account = await openAccount({ jid: cmd.jid, password, service: cmd.service });
+    account = await openAccount({ jid: cmd.jid, password, service: cmd.service, tls });
   } catch (err: any) {
+    const refusal = tlsRefusalMessage(err);
+    if (refusal) {
+      process.stderr.write(`xft: cannot log in as ${cmd.jid}: ${refusal}\n`);
+      return EXIT.tls;
+    }
     process.stderr.write(`xft: cannot log in as ${cmd.jid}: ${err?.message ?? err}\n`);
     return EXIT.connect;
   }

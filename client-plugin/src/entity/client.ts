@@ -8,12 +8,12 @@ import _middleware from "@xmpp/middleware";
 import _reconnect from "@xmpp/reconnect";
 import _resolve from "@xmpp/resolve";
 import _resourceBinding from "@xmpp/resource-binding";
-import _starttls from "@xmpp/starttls";
 import _streamFeatures from "@xmpp/stream-features";
 import SASLFactory from "saslmechanisms";
 import { Plain } from "./plain.js";
 import { sasl } from "./sasl.js";
 import { ScramSha1 } from "./scram-sha-1.js";
+import { starttls, type TlsOptions } from "./starttls.js";
 import { streamManagement, type StreamManagement, type StreamManagementOptions } from "./stream-management.js";
 import { tcpTransport, XftClient } from "./transport.js";
 import type {
@@ -39,6 +39,9 @@ export interface ClientOptions {
   /** XEP-0198 stream management (acks, resumption) when the server offers it; default true.
    *  An object turns it on with those options (stream-management.ts). */
   streamManagement?: boolean | StreamManagementOptions;
+  /** TLS is required (STARTTLS), verified against Node's roots plus `ca`, except to a loopback
+   *  address or with `insecure` (starttls.ts, tls-policy.ts) */
+  tls?: TlsOptions;
 }
 
 export interface XmppClient extends XmppEntity {
@@ -64,7 +67,7 @@ export function domainOf(service: string): string {
 
 export function createClient(options: ClientOptions): XmppClient {
   const {
-    username, password, resource, autoReconnect = false, maxElementSize, streamManagement: smOption = true, ...params
+    username, password, resource, autoReconnect = false, maxElementSize, streamManagement: smOption = true, tls, ...params
   } = options;
   const domain = params.domain ?? domainOf(params.service);
 
@@ -92,9 +95,10 @@ export function createClient(options: ClientOptions): XmppClient {
   saslFactory.use("PLAIN", Plain);
 
   // Stream features, handled in the order they are registered (XEP-0170): TLS first, so that
-  // nothing is authenticated in the clear when the server offers it; then SASL; then, on the
-  // restarted stream, stream management and resource binding.
-  _starttls({ streamFeatures });
+  // nothing is authenticated in the clear (and, when the server offers no TLS, the stream ends
+  // here unless the address is loopback or tls.insecure); then SASL; then, on the restarted
+  // stream, stream management and resource binding.
+  starttls({ middleware, streamFeatures }, tls);
   sasl({ streamFeatures, saslFactory }, { username, password });
   // XEP-0198 before binding: it tries <resume/> first, and binds (then enables) only if that fails.
   // Ours, not @xmpp/stream-management 0.14, which counts wrong (SERVERS.md). It listens to the

@@ -1,6 +1,7 @@
 // Our TCP transport for @xmpp/client-core: xmpp.js 0.14's own (jabber:client, port 5222 by
 // default) with our linear stream parser and Nagle off. Classes are made per client, so
 // nothing shared (xmpp.js's prototypes) is mutated.
+import tls from "node:tls";
 import { Client } from "@xmpp/client-core";
 import ConnectionTCP from "@xmpp/tcp/lib/Connection.js";
 import { noDelay } from "@xft/protocol/net/no-delay-socket.js";
@@ -52,6 +53,11 @@ export class XftClient extends Client {
       const reply = refusalReply(shell, reason);
       if (reply) this.send(reply).catch(() => {});
     });
+  }
+
+  // xmpp.js asks its own TLS wrapper's `secure` flag; our STARTTLS attaches Node's TLSSocket
+  isSecure(): boolean {
+    return this.socket instanceof tls.TLSSocket || super.isSecure();
   }
 
   async open(options: { domain?: string; lang?: string }) {

@@ -31,7 +31,10 @@ export interface XmppEntity extends EventEmitter {
   send(element: Element): Promise<void>;
   sendMany(elements: Element[]): Promise<void>;
   sendReceive(element: Element, timeout?: number): Promise<Element>;
+  /** a TLS stream: after our STARTTLS the socket is a node:tls TLSSocket (transport.ts) */
   isSecure(): boolean;
+  /** @xmpp/connection's: makes `socket` the connection's socket (our STARTTLS gives it the TLSSocket) */
+  _attachSocket(socket: Socket): void;
   /** status "online": emits "online" after binding; `resumed` (XEP-0198) sets it silently */
   _ready(resumed?: boolean): void;
   /** @xmpp/connection's hooks: "close" handlers run before </stream:stream> is written */

@@ -72,11 +72,6 @@ declare module "@xmpp/resolve" {
   export default function resolve(deps: { entity: XmppEntity }): void;
 }
 
-declare module "@xmpp/starttls" {
-  type StreamFeatures = import("./types.js").StreamFeatures;
-  export default function starttls(deps: { streamFeatures: StreamFeatures }): unknown;
-}
-
 declare module "@xmpp/resource-binding" {
   type IqCaller = import("./types.js").IqCaller;
   type StreamFeatures = import("./types.js").StreamFeatures;

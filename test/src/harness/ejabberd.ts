@@ -16,8 +16,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { canConnect, freePorts } from "./ports.js";
 import { renderTemplate } from "./prosody.js";
-import { onExit, pidAlive, pidsMentioning, signalGroup, sleep, stopGroup } from "./lifecycle.js";
+import { onExit, orphanedDirs, pidsMentioning, signalGroup, sleep, stopGroup } from "./lifecycle.js";
 import { ThrowawayServer } from "./throwaway.js";
+import { testCertificates } from "./tls-certs.js";
 
 export const EJABBERD_TEMPLATE_PATH = fileURLToPath(
   new URL("../../ejabberd/ejabberd.yml.template", import.meta.url), // same from src/ and dist/
@@ -34,6 +35,8 @@ export interface EjabberdOptions {
   extraModules?: string[]; // module names, e.g. ["mod_s2s_dialback"]
   inetrc?: string; // Erlang resolver config; default empty (ejabberdctl needs the file)
   startTimeoutMs?: number; // default 20000
+  /** STARTTLS on c2s, required (starttls_required), with the run's certificate (tls-certs.ts) */
+  tls?: boolean;
 }
 
 export interface EjabberdServer {
@@ -48,6 +51,7 @@ export interface EjabberdServer {
   service: string; // xmpp://interface:c2sPort
   componentService: string;
   components: Record<string, string>;
+  caFile?: string; // with tls: the CA that signed the server's certificate, for clients to verify against
   readonly pid: number | undefined; // the ejabberdctl process group; undefined once stopped
   register(user: string, password: string): Promise<void>;
   /** Ends a user's session now, hibernating (XEP-0198) or not: what the server does itself when
@@ -94,6 +98,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
   await fsp.writeFile(path.join(dir, "owner.pid"), String(process.pid)); // for reapOrphans
   for (const sub of ["logs", "spool"]) await fsp.mkdir(path.join(dir, sub));
   await fsp.writeFile(path.join(dir, "inetrc"), opts.inetrc ?? "");
+  const tls = opts.tls ? await certFile(dir) : undefined;
   const node = `xft${randomBytes(4).toString("hex")}@localhost`;
 
   // Ports are free when picked but may be taken before ejabberd binds them: retry with new ones.
@@ -110,12 +115,14 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
       XFT_COMPONENTS: Object.entries(components).map(([d, s]) => `"${d}": {password: "${s}"}`).join(", "),
       XFT_EXTRA_GLOBALS: opts.extraGlobals ?? "",
       XFT_EXTRA_MODULES: (opts.extraModules ?? []).map((m) => `  ${safe("module", m)}: {}`).join("\n"),
+      XFT_CERTFILES: tls ? `"${tls.pem}"` : "",
+      XFT_C2S_STARTTLS: String(Boolean(tls)),
     });
     const configFile = path.join(dir, "ejabberd.yml");
     await fsp.writeFile(configFile, config);
     await chownTree(dir, user.uid, user.gid);
     const server = new Ejabberd(
-      { host, ip, c2sPort, s2sPort, componentPort, httpPort, dir, configFile, components },
+      { host, ip, c2sPort, s2sPort, componentPort, httpPort, dir, configFile, components, caFile: tls?.caFile },
       { ip, node, distPort, ...user, startTimeoutMs: opts.startTimeoutMs ?? 20000 },
     );
     try {
@@ -140,7 +147,16 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
 
 class PortConflictError extends Error {}
 
-type Fixed = Pick<EjabberdServer, "host" | "ip" | "c2sPort" | "s2sPort" | "componentPort" | "httpPort" | "dir" | "configFile" | "components">;
+// The run's certificate and key in one PEM in the server's dir (chowned to ejabberd with the rest).
+async function certFile(dir: string): Promise<{ pem: string; caFile: string }> {
+  const certs = await testCertificates();
+  const pem = safe("certificate path", path.join(dir, "server.pem"), /^[A-Za-z0-9._\/-]+$/);
+  const parts = await Promise.all([certs.certFile, certs.keyFile].map((f) => fsp.readFile(f, "utf8")));
+  await fsp.writeFile(pem, parts.join(""), { mode: 0o600 });
+  return { pem, caFile: certs.caFile };
+}
+
+type Fixed = Pick<EjabberdServer, "host" | "ip" | "c2sPort" | "s2sPort" | "componentPort" | "httpPort" | "dir" | "configFile" | "components" | "caFile">;
 interface Runtime { ip: string; node: string; distPort: number; uid: number; gid: number; startTimeoutMs: number }
 
 class Ejabberd extends ThrowawayServer implements EjabberdServer {
@@ -153,6 +169,7 @@ class Ejabberd extends ThrowawayServer implements EjabberdServer {
   dir!: string;
   configFile!: string;
   components!: Record<string, string>;
+  caFile?: string;
   private child?: ChildProcess;
   private removeExitHook = () => {};
   protected readonly logFile = "logs/ejabberd.log";
@@ -251,12 +268,7 @@ class Ejabberd extends ThrowawayServer implements EjabberdServer {
 
 // A run killed with SIGKILL runs no hooks: kill what still names such a dir, then remove it.
 async function reapOrphans(): Promise<void> {
-  const tmp = os.tmpdir();
-  const names = (await fsp.readdir(tmp).catch(() => [] as string[])).filter((n) => n.startsWith(DIR_PREFIX));
-  for (const name of names) {
-    const dir = path.join(tmp, name);
-    const owner = Number(await fsp.readFile(path.join(dir, "owner.pid"), "utf8").catch(() => "NaN"));
-    if (!Number.isInteger(owner) || owner === process.pid || pidAlive(owner)) continue;
+  for (const dir of await orphanedDirs(DIR_PREFIX)) {
     for (const pid of await pidsMentioning(dir)) {
       try {
         process.kill(pid, "SIGKILL");

@@ -2,6 +2,8 @@
 // test run starts or changes must be undone on stop(), on process exit and on SIGINT/SIGTERM.
 import fs from "node:fs";
 import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 
 // Referenced timers: a wait here is bounded, and after ejabberdctl's shell exits nothing else may
 // keep node alive while beam.smp is still shutting down.
@@ -72,6 +74,19 @@ export async function stopGroup(pgid: number, graceMs = 5000): Promise<void> {
   if (!groupAlive(pgid)) return;
   signalGroup(pgid, "SIGKILL");
   while (groupAlive(pgid)) await sleep(20);
+}
+
+/** The temp dirs named PREFIX... whose owner.pid names a process that is gone: what a run killed
+ *  with SIGKILL (which runs no hooks) left behind. A dir without owner.pid is left alone. */
+export async function orphanedDirs(prefix: string): Promise<string[]> {
+  const tmp = os.tmpdir();
+  const found: string[] = [];
+  for (const name of (await fsp.readdir(tmp).catch(() => [] as string[])).filter((n) => n.startsWith(prefix))) {
+    const dir = path.join(tmp, name);
+    const owner = Number(await fsp.readFile(path.join(dir, "owner.pid"), "utf8").catch(() => "NaN"));
+    if (Number.isInteger(owner) && owner !== process.pid && !pidAlive(owner)) found.push(dir);
+  }
+  return found;
 }
 
 /** Pids whose command line contains `needle` (e.g. a temp dir), found through /proc. */

@@ -10,7 +10,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { canConnect, freePorts } from "./ports.js";
+import { orphanedDirs } from "./lifecycle.js";
 import { ThrowawayServer } from "./throwaway.js";
+import { testCertificates } from "./tls-certs.js";
 
 export const TEMPLATE_PATH = fileURLToPath(
   new URL("../../prosody/prosody.cfg.lua.template", import.meta.url), // same from src/ and dist/
@@ -27,6 +29,8 @@ export interface ProsodyOptions {
   s2sPort?: number; // default: a free port (federation needs the standard 5269)
   extraGlobals?: string; // Lua lines before the VirtualHost, e.g. the federation's s2s settings
   startTimeoutMs?: number; // default 15000
+  /** STARTTLS on c2s, required (c2s_require_encryption), with the run's certificate (tls-certs.ts) */
+  tls?: boolean;
 }
 
 export interface ProsodyServer {
@@ -41,6 +45,8 @@ export interface ProsodyServer {
   service: string; // xmpp://127.0.0.1:c2sPort
   componentService: string; // xmpp://127.0.0.1:componentPort
   components: Record<string, string>;
+  /** with tls: the CA that signed the server's certificate, for clients to verify against */
+  caFile?: string;
   /** pid of the running prosody (also its process group id); undefined once stopped. */
   readonly pid: number | undefined;
   register(user: string, password: string): Promise<void>;
@@ -78,13 +84,15 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     luaSafe("component domain", domain);
     luaSafe("component secret", secret, SECRET_RE);
   }
-  const extraModules = (opts.extraModules ?? []).map((m) => luaSafe("module", m));
+  // mod_tls offers STARTTLS; the template does not load it (plaintext by default)
+  const extraModules = [...(opts.tls ? ["tls"] : []), ...(opts.extraModules ?? [])].map((m) => luaSafe("module", m));
   const ip = luaSafe("interface", opts.interface ?? LOOPBACK);
   const template = await fsp.readFile(TEMPLATE_PATH, "utf8");
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), DIR_PREFIX));
   await fsp.writeFile(path.join(dir, "owner.pid"), String(process.pid)); // for reapOrphans
   await fsp.mkdir(path.join(dir, "data"));
   await fsp.mkdir(path.join(dir, "certs"));
+  const tls = opts.tls ? await tlsGlobals(path.join(dir, "certs")) : undefined;
 
   // Ports are free when picked but may be taken before prosody binds them: retry with new ones.
   for (let attempt = 1; ; attempt++) {
@@ -96,7 +104,9 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
       XFT_PROSODY_LOG_LEVEL: /^(debug|info|warn|error)$/.test(process.env.XFT_PROSODY_LOG_LEVEL ?? "") ? process.env.XFT_PROSODY_LOG_LEVEL! : "info",
       XFT_HOST: host,
       XFT_INTERFACE: ip,
-      XFT_EXTRA_GLOBALS: opts.extraGlobals ?? "",
+      // TLS through the extra globals: they come after the template's plaintext settings and
+      // override them, so the template (which docker renders too) stays plaintext by default
+      XFT_EXTRA_GLOBALS: [tls?.lua, opts.extraGlobals].filter(Boolean).join("\n"),
       XFT_C2S_PORT: c2sPort,
       XFT_S2S_PORT: s2sPort,
       XFT_COMPONENT_PORT: componentPort,
@@ -110,7 +120,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     const configFile = path.join(dir, "prosody.cfg.lua");
     await fsp.writeFile(configFile, config);
     const server = new Prosody(
-      { host, ip, c2sPort, s2sPort, componentPort, httpPort, dir, configFile, components },
+      { host, ip, c2sPort, s2sPort, componentPort, httpPort, dir, configFile, components, caFile: tls?.caFile },
       opts.startTimeoutMs ?? 15000,
     );
     try {
@@ -126,8 +136,24 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
 
 class PortConflictError extends Error {}
 
+// The run's certificate, copied into the server's own dir (it then holds all it reads).
+async function tlsGlobals(certDir: string): Promise<{ lua: string; caFile: string }> {
+  const certs = await testCertificates();
+  const certificate = luaSafe("certificate path", path.join(certDir, "server.pem"), /^[A-Za-z0-9._\/-]+$/);
+  const key = luaSafe("key path", path.join(certDir, "server.key"), /^[A-Za-z0-9._\/-]+$/);
+  await fsp.copyFile(certs.certFile, certificate);
+  await fsp.copyFile(certs.keyFile, key);
+  await fsp.chmod(key, 0o600);
+  const lua = [
+    `ssl = { certificate = "${certificate}"; key = "${key}" }`,
+    // the template's "= false" comes earlier: Prosody warns "Duplicate option" and takes this one
+    "c2s_require_encryption = true -- STARTTLS before SASL, so no password crosses in clear",
+  ].join("\n");
+  return { lua, caFile: certs.caFile };
+}
+
 type Fixed = Pick<ProsodyServer,
-  "host" | "ip" | "c2sPort" | "s2sPort" | "componentPort" | "httpPort" | "dir" | "configFile" | "components">;
+  "host" | "ip" | "c2sPort" | "s2sPort" | "componentPort" | "httpPort" | "dir" | "configFile" | "components" | "caFile">;
 
 class Prosody extends ThrowawayServer implements ProsodyServer {
   host!: string;
@@ -139,6 +165,7 @@ class Prosody extends ThrowawayServer implements ProsodyServer {
   dir!: string;
   configFile!: string;
   components!: Record<string, string>;
+  caFile?: string;
   private child?: ChildProcess;
   private exited: Promise<void> = Promise.resolve();
   private spawnError?: Error;
@@ -280,24 +307,10 @@ function installCleanupHooks(): void {
 // A test run killed with SIGKILL runs no hooks. Its dirs hold owner.pid (the dead node process)
 // and prosody.pid; kill such a prosody if its command line still names that dir, then remove it.
 async function reapOrphans(): Promise<void> {
-  const tmp = os.tmpdir();
-  const names = (await fsp.readdir(tmp).catch(() => [] as string[])).filter((n) => n.startsWith(DIR_PREFIX));
-  for (const name of names) {
-    const dir = path.join(tmp, name);
-    const owner = Number(await fsp.readFile(path.join(dir, "owner.pid"), "utf8").catch(() => "NaN"));
-    if (!Number.isInteger(owner) || owner === process.pid || pidAlive(owner)) continue;
+  for (const dir of await orphanedDirs(DIR_PREFIX)) {
     const pid = Number(await fsp.readFile(path.join(dir, "prosody.pid"), "utf8").catch(() => "NaN"));
     const cmdline = Number.isInteger(pid) ? await fsp.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "") : "";
     if (cmdline.includes(dir)) signalGroup(pid, "SIGKILL");
     await fsp.rm(dir, { recursive: true, force: true });
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

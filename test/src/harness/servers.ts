@@ -18,6 +18,8 @@ export interface XmppServer {
   service: string; // xmpp://ip:c2sPort
   componentService: string;
   components: Record<string, string>; // domain -> secret
+  /** started with tls: the run's CA (harness/tls-certs.ts), for clients to verify the server */
+  caFile?: string;
   readonly pid: number | undefined;
   register(user: string, password: string): Promise<void>;
   stop(): Promise<void>;
@@ -40,9 +42,21 @@ export const SERVER_KINDS: ServerKind[] = parseServerKinds(process.env.XFT_TEST_
 
 export const serverName = (kind: ServerKind) => (kind === "prosody" ? "Prosody" : "ejabberd");
 
+/** XFT_TEST_TLS=1: servers offer (and require) STARTTLS unless a suite asks for { tls: false }.
+ *  Off by default for now: suites that log in with raw plaintext sockets must say tls: false first. */
+export const TLS_BY_DEFAULT = process.env.XFT_TEST_TLS === "1";
+
+export interface ServerOptions {
+  /** domain -> secret; default one component, files.localhost */
+  components?: Record<string, string>;
+  /** STARTTLS on c2s, required before SASL, certificate from the run's CA (caFile); default TLS_BY_DEFAULT */
+  tls?: boolean;
+}
+
 /** A throwaway server of this kind: host localhost, one component files.localhost unless
  *  `components` (domain -> secret) names others. */
-export async function startServer(kind: ServerKind, opts: { components?: Record<string, string> } = {}): Promise<XmppServer> {
-  const server = kind === "prosody" ? await startProsody(opts) : await startEjabberd(opts);
+export async function startServer(kind: ServerKind, opts: ServerOptions = {}): Promise<XmppServer> {
+  const options = { ...opts, tls: opts.tls ?? TLS_BY_DEFAULT };
+  const server = kind === "prosody" ? await startProsody(options) : await startEjabberd(options);
   return Object.assign(server, { kind });
 }

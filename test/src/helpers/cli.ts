@@ -74,8 +74,9 @@ export function runXft(args: string[], env: Record<string, string>, watch: CliWa
   };
 }
 
-export function accountEnv(jid: string, password: string, service: string): Record<string, string> {
-  return { XFT_JID: jid, XFT_PASSWORD: password, XFT_SERVICE: service };
+/** `caFile`: a server started with TLS (XmppServer.caFile): xft trusts the run's CA (XFT_CA). */
+export function accountEnv(jid: string, password: string, service: string, caFile?: string): Record<string, string> {
+  return { XFT_JID: jid, XFT_PASSWORD: password, XFT_SERVICE: service, ...(caFile ? { XFT_CA: caFile } : {}) };
 }
 
 export interface CliResult {

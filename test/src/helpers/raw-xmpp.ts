@@ -2,15 +2,17 @@
 // never at our XMPP client code.
 import { createHash } from "node:crypto";
 import net from "node:net";
+import tls from "node:tls";
 
 const STREAM_NS = "xmlns:stream='http://etherx.jabber.org/streams'";
 
 /** A plain TCP connection with "send, then read until a pattern shows up". */
 export class Raw {
   private buf = "";
+  private readonly onData = (d: string) => (this.buf += d);
   private constructor(private readonly sock: net.Socket) {
     sock.setEncoding("utf8");
-    sock.on("data", (d: string) => (this.buf += d));
+    sock.on("data", this.onData);
   }
   static async open(port: number, host = "127.0.0.1"): Promise<Raw> {
     const sock = net.connect(port, host);
@@ -33,6 +35,23 @@ export class Raw {
   }
   close() {
     this.sock.destroy();
+  }
+
+  /** RFC 6120 §5.4: <starttls/>, <proceed/>, then a TLS handshake on this socket that verifies the
+   *  certificate for `host` against `ca` only. The TLS connection as a new Raw (this one is spent);
+   *  a certificate that does not verify rejects with Node's error (e.g. code SELF_SIGNED_CERT_IN_CHAIN). */
+  async startTls(host: string, ca: string | Buffer, timeoutMs = 5000): Promise<Raw & { tls: tls.TLSSocket }> {
+    await this.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", /<proceed[^>]*\/>|<failure/, timeoutMs);
+    if (!/<proceed/.test(this.buf)) throw new Error(`STARTTLS refused: ${this.buf}`);
+    this.sock.off("data", this.onData); // from here the bytes are TLS records
+    const secure = tls.connect({ socket: this.sock, servername: host, host, ca: [ca] });
+    const timer = setTimeout(() => secure.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
+    try {
+      await new Promise((resolve, reject) => secure.once("secureConnect", resolve).once("error", reject));
+    } finally {
+      clearTimeout(timer);
+    }
+    return Object.assign(new Raw(secure), { tls: secure });
   }
 }
 

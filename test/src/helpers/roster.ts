@@ -1,5 +1,6 @@
 // Makes test accounts each other's contacts the way two users do: a subscription request each
 // way, each approved (RFC 6121 §3.1), then waits until both servers' rosters say "both".
+import { readFileSync } from "node:fs";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { NS_ROSTER, parseRosterItems, makeRosterGet } from "@xft/client-plugin/roster/items.js";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
@@ -34,7 +35,10 @@ export async function befriend(a: Account, b: Account, timeoutMs = 20_000): Prom
 
 /** The same for two users given by their `xft` environments (accountEnv): each logs in for it, then out. */
 export async function befriendUsers(a: Record<string, string>, b: Record<string, string>, timeoutMs = 20_000): Promise<void> {
-  const login = (env: Record<string, string>) => openAccount({ jid: env.XFT_JID, password: env.XFT_PASSWORD, service: env.XFT_SERVICE, reconnect: false });
+  const login = (env: Record<string, string>) => openAccount({
+    jid: env.XFT_JID, password: env.XFT_PASSWORD, service: env.XFT_SERVICE, reconnect: false,
+    tls: env.XFT_CA ? { ca: [readFileSync(env.XFT_CA)] } : undefined, // a TLS server: trust the run's CA as xft does
+  });
   const [ua, ub] = await Promise.all([login(a), login(b)]);
   try {
     await befriend(ua, ub, timeoutMs);
