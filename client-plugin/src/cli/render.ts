@@ -4,7 +4,9 @@ export interface CliEvent {
     | "started" | "progress" | "interrupted" | "resumed" | "completed" | "failed" | "declined"
     | "prompt" | "forwarding" | "stored-offline" | "partial-rejected" | "summary"
     /** a signal: sessions end (<gone/>), partials kept, the stream closes, exit 130/143 */
-    | "stopping";
+    | "stopping"
+    /** an offer refused in its IQ reply (no size, too many at once, a reserved name...) */
+    | "refused";
   offset?: number;
   size?: number;
   sha256?: string;
@@ -12,6 +14,10 @@ export interface CliEvent {
   path?: string;
   peer?: string;
   reason?: string;
+  /** completed: no hash of the sender's checked it (sha256 is of what arrived) */
+  unverified?: true;
+  /** refused: the stanza error condition */
+  condition?: string;
   /** summary: file bytes this process handed to the link, in all and by peer (bare JID) */
   sent?: number;
   sentTo?: Record<string, number>;

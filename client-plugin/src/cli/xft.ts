@@ -30,7 +30,7 @@ function wire(ft: FileTransfer, render: (e: CliEvent) => void, names: Map<string
     if (opts.only === "sending" && e.sending === false) return;
     // a sender's own failures are told once, by the recovery's final outcome
     if (opts.only === "sending" && type === "failed") return;
-    render({ type, offset: e.offset, size: e.size, sha256: e.sha256, name: names.get(e.sid) ?? e.name, path: e.path, peer: e.peer, reason: e.reason });
+    render({ type, offset: e.offset, size: e.size, sha256: e.sha256, name: names.get(e.sid) ?? e.name, path: e.path, peer: e.peer, reason: e.reason, ...(e.unverified ? { unverified: true } : {}) });
   };
   ft.on("transfer-started", toCli("started"));
   ft.on("transfer-resumed", toCli("resumed"));
@@ -41,6 +41,7 @@ function wire(ft: FileTransfer, render: (e: CliEvent) => void, names: Map<string
   // receive: an offer the policy declined (answered with <decline/>), or a pull the peer declined
   if (opts.only !== "sending") ft.on("transfer-declined", (e) => render({ type: "declined", offset: e.offset, size: e.size, name: e.name, peer: e.peer, reason: e.reason }));
   ft.on("partial-rejected", (e) => render({ type: "partial-rejected", offset: e.held, peer: e.peer, reason: e.reason }));
+  if (opts.only !== "sending") ft.on("offer-refused", (e) => render({ type: "refused", name: e.name, peer: e.peer, condition: e.condition, reason: e.reason }));
 }
 
 const warn = (message: string) => process.stderr.write(`xft: warning: ${message}\n`);

@@ -140,6 +140,19 @@ describe("driver/files", () => {
       assert.equal(await exists(p.metaPath), false);
     });
 
+    it("completeUnverified (a hash-less offer): named like a verified file, the sha-256 of what arrived given back", async () => {
+      const content = randomBytes(3000);
+      const p = new PartialFile(dir, record({ size: content.length, sha256: "" }));
+      await p.prepare(0);
+      await p.write(0, content);
+      const r = await p.completeUnverified();
+      assert.equal(r.sha256, sha256(content));
+      assert.match(r.detail, /^unverified/);
+      assert.deepEqual(await readFile(r.path), content);
+      assert.equal(await exists(p.partPath), false);
+      await assert.rejects(p.write(0, content), /already complete/);
+    });
+
     it("complete with a mismatching hash: not renamed, target absent", async () => {
       const content = Buffer.from("0123456789");
       const p = new PartialFile(dir, record({ sha256: sha256(Buffer.from("something else")) }));

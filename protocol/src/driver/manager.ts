@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
-import { badRequest, conflict, featureNotImplemented, itemNotFound, unexpectedRequest } from "../errors/stanza-error.js";
+import { badRequest, conflict, featureNotImplemented, itemNotFound, ProtocolError, unexpectedRequest } from "../errors/stanza-error.js";
 import { jingleError, makeJingle, NS_JINGLE, parseJingle, type Jingle } from "../xep0166/jingle.js";
 import { makeDescription, NS_JINGLE_FT, NS_JINGLE_FT_ERRORS, parseDescription, type FileDescription } from "../xep0234/file.js";
 import { MAX_BLOCK_SIZE, makeClose, makeData, makeOpen, NS_IBB, parseIbb } from "../xep0047/ibb.js";
@@ -38,6 +38,9 @@ export interface FileTransferOptions extends AdmissionOptions, HostedOptions {
   /** seconds without a byte of progress after which a running transfer counts as interrupted
    *  (a half-open TCP connection, a peer that vanished); 0: never */
   stallTimeout?: number;
+  /** seconds a file offered without a sha-256 waits, once all its bytes came, for the sender's
+   *  <checksum/> (Gajim sends it after the accept); then it is kept, said to be unverified */
+  checksumWait?: number;
   /**
    * true: a dropped connection does not interrupt transfers at once, because the entity will
    * try to resume its stream (XEP-0198): a resumed stream carries the IBB stream on untouched;
@@ -63,7 +66,7 @@ export interface FileTransferOptions extends AdmissionOptions, HostedOptions {
 }
 
 export const DEFAULTS = {
-  blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, keepOnDisconnect: false, directedPresence: true,
+  blockSize: 32766, window: 16, stanza: "iq" as const, requestTimeout: 60, progressInterval: 250, stallTimeout: 30, checksumWait: 10, keepOnDisconnect: false, directedPresence: true,
   maxPendingInput: 512 * 1024, ...ADMISSION_DEFAULTS, ...HOSTED_DEFAULTS,
   screenOffer: (() => undefined) as (offer: IncomingOffer) => Promise<void> | void,
 };
@@ -126,6 +129,8 @@ export type FileTransferEvents = {
   "transfer-failed": [TransferEvent];
   "transfer-declined": [TransferEvent];
   "partial-rejected": [PartialRejected];
+  /** a session-initiate refused in its IQ reply (bad offer, caps, reserved name, the screen) */
+  "offer-refused": [{ sid: string; peer: string; name?: string; condition: string; reason: string }];
   error: [unknown];
 };
 
@@ -287,7 +292,15 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
         // XEP-0166 §6.3.2: a session-initiate that collides with a session we hold -> <tie-break/>
         throw conflict("session id already in use", jingleError("tie-break"));
       }
-      return this.onInitiate(from, j);
+      // refused in the IQ reply, before any session: the application hears of it too
+      return this.onInitiate(from, j).catch((err) => {
+        const file = j.contents[0]?.description?.getChild("file");
+        this.emit("offer-refused", {
+          sid: j.sid, peer: from, name: file?.getChildText("name") ?? undefined,
+          condition: err instanceof ProtocolError ? err.condition : "internal-server-error", reason: String(err?.message ?? err),
+        });
+        throw err;
+      });
     }
     if (!existing || existing.state.phase === "ended") {
       if (j.action === "session-terminate" && existing) return; // duplicate terminate: harmless
@@ -334,9 +347,8 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
       setImmediate(() => void this.dispatch(session, { type: "accept", offset }));
       return;
     }
-    // an offer: XEP-0234 requires a hash when offering; we need sha-256 to ever call a file complete
-    if (file.hashes.length === 0) throw badRequest("file offer without <hash/> (XEP-0234: REQUIRED when offering)");
-    if (!file.hashes.some((h) => h.algo === HASH_ALGO)) throw badRequest("file offer without a sha-256 hash");
+    // an offer: without a sha-256 (none, <hash-used/>, another algorithm) the sender may still
+    // send it in a <checksum/> (XEP-0234 §checksum); verify() waits for it a bounded time
     if (file.size === undefined) throw badRequest("file offer without <size/>");
     if (!file.name) file.name = "unnamed";
     refuseReservedFileName(file.name); // named like our part files: not-acceptable, nothing accepted
@@ -722,8 +734,18 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
 
   private async verify(session: Session): Promise<void> {
     const partial = session.partial!;
-    const expected = sha256Of(session.state.ctx.file.hashes);
-    if (!expected) return void this.dispatch(session, { type: "verified", ok: false, detail: "no sha-256 to verify the file against" });
+    // a hash-less offer: the sender's <checksum/> may come after the last byte
+    const expected = sha256Of(session.state.ctx.file.hashes) ?? (await this.checksumWithin(session, this.options.checksumWait * 1000));
+    if (!expected) {
+      if (!(partial instanceof PartialFile)) return void this.dispatch(session, { type: "verified", ok: false, detail: "no sha-256 to verify the file against" });
+      try {
+        const r = await partial.completeUnverified();
+        session.savedAs = r.path;
+        return void (await this.dispatch(session, { type: "verified", ok: true, detail: r.detail, unverifiedSha256: r.sha256 }));
+      } catch (err: any) {
+        return void (await this.dispatch(session, { type: "verified", ok: false, detail: `could not store the file: ${err?.message ?? err}` }));
+      }
+    }
     try {
       const r = await partial.complete(expected);
       session.savedAs = r.path;
@@ -735,6 +757,16 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     } catch (err: any) {
       await this.dispatch(session, { type: "verified", ok: false, detail: `could not verify: ${err?.message ?? err}` });
     }
+  }
+
+  /** The sha-256 a <checksum/> gives while the session verifies, polled; undefined after ms. */
+  private async checksumWithin(session: Session, ms: number): Promise<string | undefined> {
+    for (const end = Date.now() + ms; Date.now() < end && session.state.phase === "verifying"; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      const sha = sha256Of(session.state.ctx.file.hashes);
+      if (sha) return sha;
+    }
+    return undefined;
   }
 
   private sendJingle(session: Session, j: Jingle): Promise<Element> {

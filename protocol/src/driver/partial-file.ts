@@ -204,6 +204,24 @@ export class PartialFile implements ReceiveSink {
       await this.close();
       return { ok: false, detail: `sha-256 mismatch: expected ${this.record.sha256}, got ${actual}` };
     }
+    return { ok: true, detail: "sha-256 verified", path: await this.claimName() };
+  }
+
+  /**
+   * A file whose sender never gave a hash (XEP-0234 lets it: Dino sends none, Gajim none from
+   * 10 MB on, and no <checksum/> came): all its bytes arrived, nothing could check them. It gets
+   * its name as a verified one does; the sha-256 of what arrived is reported, and the caller says
+   * "unverified", never "verified".
+   */
+  async completeUnverified(): Promise<{ ok: true; detail: string; path: string; sha256: string }> {
+    await this.flush();
+    if (!this.handle && this.prepared && !(await this.onDisk())) await this.create(); // an empty file: no block ever came
+    const sha256 = await sha256File(this.partPath);
+    return { ok: true, detail: "unverified: the sender gave no sha-256 to check it against", path: await this.claimName(), sha256 };
+  }
+
+  /** Closes the part for good and links it under the first free name (never replacing one). */
+  private async claimName(): Promise<string> {
     this.completed = true;
     const h = this.handle;
     this.handle = undefined;
@@ -212,7 +230,7 @@ export class PartialFile implements ReceiveSink {
     await unlink(this.partPath);
     this.release();
     await this.removeRecord();
-    return { ok: true, detail: "sha-256 verified", path };
+    return path;
   }
 
   async discard(): Promise<void> {

@@ -308,6 +308,11 @@ describe("session transition", () => {
       assert.equal(info.jingle.sid, SID);
       assert.equal((info.jingle.info as Element).toString(), `<received xmlns="${NS_JINGLE_FT}" creator="initiator" name="a-file-offer"/>`);
       assert.deepEqual(t5.effects.slice(1), [terminateEffect(ctx, "success"), ev(ctx, "completed", SIZE, "sha-256 verified")]);
+
+      // a hash-less file that no <checksum/> came for: completed, said unverified, with the hash of what arrived
+      const t6 = ok(transition(t4.state, { type: "verified", ok: true, detail: "unverified: no hash", unverifiedSha256: "abc=" }));
+      ended(t6, "completed", SIZE);
+      assert.deepEqual(t6.effects.at(-1), { type: "emit", event: { ...(ev(ctx, "completed", SIZE, "unverified: no hash") as { event: object }).event, sha256: "abc=", unverified: true } });
     });
 
     it("accepted at N: session-accept carries <range offset=N/>, the first block is written at N", () => {

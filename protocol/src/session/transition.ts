@@ -284,7 +284,11 @@ function step(state: SessionState, event: SessionEvent): Transition {
         ]);
       }
       const received: SessionEffect = jingle(ctx, "session-info", { info: receivedElement(ctx) });
-      return end(ctx, "completed", state.offset, event.detail, [received, terminate(ctx, "success")]);
+      const t = end(ctx, "completed", state.offset, event.detail, [received, terminate(ctx, "success")]);
+      if (event.unverifiedSha256 === undefined) return t;
+      // all bytes came, nothing could check them: said so, with the hash of what arrived
+      const said = (e: SessionEffect): SessionEffect => (e.type === "emit" ? { ...e, event: { ...e.event, sha256: event.unverifiedSha256, unverified: true } } : e);
+      return { ...t, effects: t.effects.map(said) };
     }
   }
 }

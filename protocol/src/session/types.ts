@@ -48,7 +48,9 @@ export type SessionEvent =
   | { type: "acked"; offset: number }
   | { type: "send-done"; offset: number }
   | { type: "send-failed"; offset: number; condition: string; errorType?: string; text?: string }
-  | { type: "verified"; ok: boolean; detail: string }
+  /** unverifiedSha256: the file came without a hash to check (a hash-less offer, no <checksum/>):
+   *  kept as complete, said unverified, with the sha-256 of what arrived */
+  | { type: "verified"; ok: boolean; detail: string; unverifiedSha256?: string }
   | { type: "link-lost"; reason: string }
   /** this process is stopping (SIGINT/SIGTERM): tell the peer, keep what was received */
   | { type: "going-offline"; reason: string };
@@ -66,6 +68,8 @@ export interface TransferEvent {
   size?: number;
   sha256?: string;
   reason?: string;
+  /** completed without a sender's hash to check it (sha256 is then of what arrived) */
+  unverified?: true;
 }
 
 export type SessionEffect =

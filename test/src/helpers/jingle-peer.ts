@@ -20,9 +20,10 @@ export interface JinglePeer {
   received: Element[];
   /** the session-initiate IQ of a file offer to `to` (a full JID); sha: base64 sha-256, default made up */
   /** noRange: no <range/> in the offer, as Dino, Gajim and Conversations send it (cannot resume) */
-  offerIq(to: string, file: { name: string; size: number; sha256?: string; noRange?: boolean }): { iq: Element; offer: RawOffer };
+  offerIq(to: string, file: { name: string; size: number; sha256?: string; noRange?: boolean; noHash?: boolean }): { iq: Element; offer: RawOffer };
   /** offers, and resolves once the IQ was answered with a result (rejects with the IqError otherwise) */
-  offer(to: string, file: { name: string; size: number; sha256?: string; noRange?: boolean }): Promise<RawOffer>;
+  /** noHash: no <hash/> at all, as Dino offers (XEP-0234 lets the hash come later in a <checksum/>) */
+  offer(to: string, file: { name: string; size: number; sha256?: string; noRange?: boolean; noHash?: boolean }): Promise<RawOffer>;
   /** waits for the receiver's session-accept, opens the bytestream and sends `data` in one block */
   sendData(to: string, o: RawOffer, data: Buffer, timeoutMs?: number): Promise<void>;
   /** waits for the receiver's session-accept and opens the bytestream, to send blocks one by one */
@@ -51,7 +52,7 @@ export function jinglePeer(account: Account): JinglePeer {
         action: "session-initiate", sid: offer.sid, initiator: account.jid,
         contents: [{
           creator: "initiator", name: "f", senders: "initiator",
-          description: makeDescription({ name: file.name, size: file.size, hashes: [{ algo: "sha-256", value: sha }], range: file.noRange ? undefined : {}, extensions: [] }),
+          description: makeDescription({ name: file.name, size: file.size, hashes: file.noHash ? [] : [{ algo: "sha-256", value: sha }], range: file.noRange ? undefined : {}, extensions: [] }),
           transport: makeIbbTransport({ sid: offer.ibb, blockSize: offer.blockSize, stanza: "iq" }),
         }],
       });
