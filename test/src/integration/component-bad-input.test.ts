@@ -134,6 +134,20 @@ for (const kind of SERVER_KINDS) describe(`bad input to xft-component through ${
     await expectError(iq("set", makeJingle({ action: "session-terminate", sid: "offer2", contents: [], reason: { condition: "cancel" } })), "item-not-found");
   });
 
+  it("an upload offered without a hash (receivers take those now; the store cannot keep a file it cannot check) is refused: bad-request, no session", async () => {
+    const j = makeJingle({
+      action: "session-initiate", sid: "offer3", initiator: mallory.jid,
+      contents: [{
+        creator: "initiator", name: "f", senders: "initiator",
+        description: makeDescription({ name: "a.bin", size: 3, hashes: [], range: {}, extensions: [makeRecipient(`bob@${server.host}`)] }),
+        transport: makeIbbTransport({ sid: "ibb3", blockSize: 4096, stanza: "iq" }),
+      }],
+    });
+    const err = await expectError(iq("set", j), "bad-request");
+    assert.match(err.text ?? "", /sha-256/);
+    await expectError(iq("set", makeJingle({ action: "session-terminate", sid: "offer3", contents: [], reason: { condition: "cancel" } })), "item-not-found");
+  });
+
   it("still answers disco after all of it", async () => {
     await answersDisco();
   });
