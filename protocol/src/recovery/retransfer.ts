@@ -78,6 +78,9 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
   /** the sid the next offer continues: the last session that moved bytes */
   private lastSid?: string;
   private reOffers = 0;
+  /** why the last attempt to reach the receiver failed (cleared once an offer reached it): the
+   *  final reason says it, e.g. that no resource of the bare JID supports file transfer */
+  private notReachedWhy?: string;
   private settle!: (r: RetransferResult) => void;
   readonly done: Promise<RetransferResult>;
 
@@ -163,7 +166,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
           const unanswered = this.current;
           this.current = undefined;
           if (this.state.phase === "re-offering") unanswered?.cancel("no confirmation in time");
-          this.apply({ type: "confirm-timeout" });
+          this.apply({ type: "confirm-timeout", why: this.notReachedWhy });
         }, effect.ms);
         return;
       case "cancel-confirm-timer":
@@ -177,7 +180,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
           (err) =>
             this.apply(err instanceof ForwardRefusedError
               ? { type: "forward-refused", reason: err.message }
-              : { type: "forward-failed", reason: `${this.to} did not confirm within ${this.options.confirmTimeout} s and the offline forward failed: ${err?.message ?? err}` }),
+              : { type: "forward-failed", reason: `${this.to} did not confirm within ${this.options.confirmTimeout} s${this.notReachedWhy ? ` (${this.notReachedWhy})` : ""} and the offline forward failed: ${err?.message ?? err}` }),
         );
         return;
       case "announce":
@@ -205,6 +208,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
       const full = await this.deps.locate(this.to);
       if (isReOffer && this.state.phase !== "re-offering") return; // timed out meanwhile
       transfer = await this.deps.ft.send(full, this.local.path, { local: this.local, continues: this.lastSid, extensions: this.extensions });
+      this.notReachedWhy = undefined;
     } catch (err: any) {
       return this.notReached(isReOffer, String(err?.message ?? err));
     }
@@ -239,6 +243,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
 
   /** The receiver could not be reached (offline, no device answered, the offer bounced). */
   private notReached(isReOffer: boolean, reason: string): void {
+    this.notReachedWhy = reason;
     if (!isReOffer) {
       // step 102 failed at once: the same as an interruption at byte 0
       this.state = { phase: "transferring", offset: 0, attempt: this.state.phase === "transferring" ? this.state.attempt : 0 };

@@ -35,7 +35,8 @@ export type RecoveryEvent =
   /** the receiver recovered first: it pulled the rest itself (xep-draft §receiver-first) */
   | { type: "peer-resumed"; offset: number }
   | { type: "declined"; reason: string }
-  | { type: "confirm-timeout" }
+  /** why: the last attempt's failure to reach the receiver, if the last attempt did not reach it */
+  | { type: "confirm-timeout"; why?: string }
   | { type: "completed" }
   | { type: "forwarded" }
   | { type: "forward-failed"; reason: string }
@@ -121,7 +122,7 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
       if (options.offlineForward) {
         return { state: { phase: "forwarding", offset: state.offset }, effects: [{ type: "forward-offline", offset: state.offset }] };
       }
-      const reason = `${options.receiver ?? "the receiver"} did not confirm within ${options.confirmTimeout} s`;
+      const reason = `${options.receiver ?? "the receiver"} did not confirm within ${options.confirmTimeout} s${event.why ? ` (${event.why})` : ""}`;
       return {
         state: { phase: "prompting", offset: state.offset, reason },
         effects: [{ type: "announce", event: "failed", offset: state.offset, reason }, { type: "announce", event: "prompt", offset: state.offset, reason: `${reason}; retry by hand` }],
