@@ -4,9 +4,10 @@
 import { EventEmitter } from "node:events";
 import {
   bare, describeLocalFile, fileTransfer, makeInfoQuery, parseInfo, parseSender, parseStored, retransfer, sha256Of, type FileTransferOptions, type IncomingOffer,
-  type RecoveryNetwork, type Retransfer, type Transfer, type TransferEvent, type XmppPort,
+  type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
+import type { Transfer } from "@xft/protocol";
 import { storeForwarder } from "./forward.js";
 import { availablePresence } from "./xep0115/caps-presence.js";
 import { decideOffer, mayLearnWeAreOnline, type NewFilePolicy, type OfferFacts } from "./offer-decision.js";

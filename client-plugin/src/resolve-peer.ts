@@ -1,11 +1,11 @@
 // Turns the address a user typed into the full JID a Jingle session needs.
 import { randomBytes } from "node:crypto";
-import { bare, type XmppPort } from "@xft/protocol";
+import type { XmppPort } from "@xft/protocol";
+import { makeJmi, parseJmi } from "./xep0353/jmi.js";
 import { createPresenceCache, type PresenceCache } from "./presence/cache.js";
 import { noResourceReason } from "./presence/choose.js";
 import { createFeatureLookup, type FeatureLookup } from "./presence/features.js";
 import { searchResource } from "./presence/search.js";
-import { makeJmi, parseJmi } from "./xep0353/jmi.js";
 
 export class PeerUnavailableError extends Error {
   /** `message` is the whole sentence, naming who was not found and why */
@@ -87,7 +87,7 @@ export function createPeerResolver(port: XmppPort, presence: PresenceCache = cre
     const search = searchResource(presence, lookup, to, port.jid(), refused);
     const why = (fallback: string) => {
       const v = search.verdict();
-      return v.type === "none" ? noResourceReason(bare(to), v.reason) : fallback;
+      return v.type === "none" ? noResourceReason(to, v.reason) : fallback;
     };
     let timer: NodeJS.Timeout | undefined;
     let proceeded = false;
@@ -98,7 +98,7 @@ export function createPeerResolver(port: XmppPort, presence: PresenceCache = cre
         // the presence search may still find a resource: it ends the wait only if it has none
         bounced: () => {
           const v = search.verdict();
-          if (v.type === "none") reject(new PeerUnavailableError(to, noResourceReason(bare(to), v.reason)));
+          if (v.type === "none") reject(new PeerUnavailableError(to, noResourceReason(to, v.reason)));
         },
       });
       timer = setTimeout(() => reject(new PeerUnavailableError(to, why(`no device of ${to} answered within ${timeoutMs / 1000} s`))), timeoutMs);

@@ -2,7 +2,7 @@
 // JID (issue 13 item 4): desktop clients such as Dino and Gajim ignore XEP-0353 file proposals,
 // so their presence (and XEP-0115 caps or XEP-0030 disco#info) is the only way to find them.
 // Pure: the presence cache and the disco queries (presence/*.ts) feed it.
-import { NS_JINGLE_FT, NS_JINGLE_IBB } from "@xft/protocol";
+import { bare, NS_JINGLE_FT, NS_JINGLE_IBB } from "@xft/protocol";
 
 /** What we need a resource to speak: XEP-0234 v0.19 file transfer over a transport we have (XEP-0261 IBB). */
 export const REQUIRED_FEATURES: readonly string[] = [NS_JINGLE_FT, NS_JINGLE_IBB];
@@ -51,9 +51,9 @@ export function chooseResource(candidates: readonly Candidate[]): Choice {
   return { type: "none", reason: "no-support" };
 }
 
-/** The sentence a user reads when no resource of `bare` can be offered the file. */
-export function noResourceReason(bare: string, reason: "no-presence" | "no-support"): string {
+/** The sentence a user reads when no resource of `to` can be offered the file. */
+export function noResourceReason(to: string, reason: "no-presence" | "no-support"): string {
   return reason === "no-presence"
-    ? `${bare} is not online (no presence seen)`
-    : `no online resource of ${bare} supports Jingle file transfer over IBB`;
+    ? `${bare(to)} is not online (no presence seen)`
+    : `no online resource of ${bare(to)} supports Jingle file transfer over IBB`;
 }

@@ -180,7 +180,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
           (err) =>
             this.apply(err instanceof ForwardRefusedError
               ? { type: "forward-refused", reason: err.message }
-              : { type: "forward-failed", reason: `${this.to} did not confirm within ${this.options.confirmTimeout} s${this.notReachedWhy ? ` (${this.notReachedWhy})` : ""} and the offline forward failed: ${err?.message ?? err}` }),
+              : { type: "forward-failed", reason: `${this.to} did not confirm within ${this.options.confirmTimeout} s and the offline forward failed: ${err?.message ?? err}` }),
         );
         return;
       case "announce":

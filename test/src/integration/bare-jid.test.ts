@@ -125,4 +125,16 @@ for (const kind of SERVER_KINDS) describe(`xft send to a bare JID finds a device
     assert.equal(await sha256((await desktop.received(5000)).path!), sha);
     assert.ok(sender.events.some((e) => e.type === "interrupted" && e.peer === broken.jid), `the broken one was tried first: ${trace(sender)}`);
   });
+
+  it("to our own bare JID: another device of the same account (seen without any subscription) gets the file, never the sender itself", async () => {
+    const inbox = join(work, "inbox");
+    await mkdir(inbox);
+    const laptop = await quietDevice(server.service, `alice@${server.host}/laptop`, "alicepass", { dir: inbox, caps: false });
+    devices.push(laptop);
+    const src = join(work, "mine.bin");
+    const sha = await randomFile(src, 8 * 1024);
+    const sender = send(`alice@${server.host}`, src, "--confirm-timeout", "8", "--no-offline-forward");
+    assert.equal(await sender.exit, 0, trace(sender));
+    assert.equal(await sha256((await laptop.received(5000)).path!), sha);
+  });
 });
