@@ -29,7 +29,10 @@ export interface Account {
   xmpp: ReturnType<typeof createClient>;
   /** the reconnecting edge, when reconnect is on: what recovery waits on for "network back" */
   network?: ConnectionKeeper;
-  sendPresence(): Promise<void>;
+  /** available presence (with caps): what makes the server send us our contacts' presence and
+   *  route messages to our bare JID here (unless priority < 0, RFC 6121 §8.5.2.1.1); sent again
+   *  after a reconnect that started a new session */
+  sendPresence(opts?: { priority?: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,8 +87,9 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
   // A new session after a reconnect starts unavailable: without our presence again, messages to
   // the bare JID (a sender's XEP-0353 propose) would not reach us. A resumed stream keeps it.
   let available = false;
+  let priority: number | undefined;
   xmpp.on("online", () => {
-    if (available) xmpp.send(availablePresence()).catch(() => undefined);
+    if (available) xmpp.send(availablePresence({}, priority)).catch(() => undefined);
   });
   return {
     port,
@@ -94,9 +98,10 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
     },
     xmpp,
     network,
-    async sendPresence() {
+    async sendPresence(opts = {}) {
       available = true;
-      await xmpp.send(availablePresence());
+      priority = opts.priority;
+      await xmpp.send(availablePresence({}, priority));
     },
     async close() {
       network?.stop();

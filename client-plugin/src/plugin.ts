@@ -7,6 +7,7 @@ import {
   type RecoveryNetwork, type Retransfer, type TransferEvent, type XmppPort,
 } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
+import type { Transfer } from "@xft/protocol";
 import { storeForwarder } from "./forward.js";
 import { availablePresence } from "./xep0115/caps-presence.js";
 import { decideOffer, mayLearnWeAreOnline, type NewFilePolicy, type OfferFacts } from "./offer-decision.js";
@@ -65,8 +66,9 @@ export type PluginEvents = {
 /** A vouched JID's disco#info answer is awaited this long; no answer: not a store. */
 const STORE_CHECK_TIMEOUT_MS = 10_000;
 
-/** One XEP-0353 propose waits this long; the retransfer proposes again until confirm-timeout.
- *  Short, because a receiver that just reconnected may not have sent its presence yet. */
+/** One search for a bare JID's device (XEP-0353 propose + presence, resolve-peer.ts) waits this
+ *  long; the retransfer searches again until confirm-timeout. Short, because a receiver that just
+ *  reconnected may not have sent its presence yet. */
 const LOCATE_ATTEMPT_MS = 3000;
 
 const offlineNetwork: RecoveryNetwork = { isOnline: () => true, reconnect: () => Promise.reject(new Error("no reconnecting connection")) };
@@ -229,6 +231,19 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
     send: (stanza) => port.send(stanza),
   });
 
+  /** An offer session that ended before any byte moved (an error answer, no answer): its peer did not take it. */
+  function noteRefusal(t: Transfer, refused: Set<string>): void {
+    let taken = false;
+    const onStart = (e: TransferEvent) => void (e.sid === t.sid && (taken = true));
+    ft.on("transfer-started", onStart);
+    ft.on("transfer-resumed", onStart);
+    void t.done.then((e) => {
+      ft.off("transfer-started", onStart);
+      ft.off("transfer-resumed", onStart);
+      if (!taken && e.type !== "completed") refused.add(t.peer);
+    }, () => undefined);
+  }
+
   /**
    * Sends a file and keeps it going: interruptions are recovered as the preferences say
    * (auto-retransfer, offline-forward, confirm-timeout). `done` settles with completed,
@@ -236,13 +251,15 @@ export function autoTransferPlugin(port: XmppPort, options: AutoTransferPluginOp
    */
   async function sendFile(to: string, path: string, opts: { continues?: string } = {}): Promise<Retransfer> {
     const local = await describeLocalFile(path);
+    const refused = new Set<string>(); // resources that did not take an offer of this file: tried last
     const r = retransfer(
-      { ft, network: network ?? offlineNetwork, locate: (jid) => resolvePeer(jid, Math.min(LOCATE_ATTEMPT_MS, preferences.confirmTimeout * 1000)), forward },
+      { ft, network: network ?? offlineNetwork, locate: (jid) => resolvePeer(jid, Math.min(LOCATE_ATTEMPT_MS, preferences.confirmTimeout * 1000), refused), forward },
       to,
       local,
       { autoRetransfer: preferences.autoRetransfer, offlineForward: preferences.offlineForward, confirmTimeout: preferences.confirmTimeout },
       { continues: opts.continues },
     );
+    r.on("session", (t) => noteRefusal(t, refused));
     r.on("prompt", (p) => events.emit("prompt", { kind: "retry-send", peer: to, name: local.name, offset: p.offset, reason: p.reason }));
     return r;
   }

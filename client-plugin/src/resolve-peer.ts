@@ -2,10 +2,15 @@
 import { randomBytes } from "node:crypto";
 import { bare, type XmppPort } from "@xft/protocol";
 import { makeJmi, parseJmi } from "./xep0353/jmi.js";
+import { createPresenceCache, type PresenceCache } from "./presence/cache.js";
+import { noResourceReason } from "./presence/choose.js";
+import { createFeatureLookup, type FeatureLookup } from "./presence/features.js";
+import { searchResource } from "./presence/search.js";
 
 export class PeerUnavailableError extends Error {
-  constructor(readonly to: string, reason: string) {
-    super(`${to}: ${reason}`);
+  /** `message` is the whole sentence, naming who was not found and why */
+  constructor(readonly to: string, message: string) {
+    super(message);
     this.name = "PeerUnavailableError";
   }
 }
@@ -46,45 +51,67 @@ export function answerProposals(
   });
 }
 
-/** The JMI initiator: propose to the bare JID and wait for the first device that proceeds. */
-export function createPeerResolver(port: XmppPort) {
-  const waiting = new Map<string, { resolve: (jid: string) => void; reject: (e: Error) => void }>();
+/**
+ * Finds the device for a bare JID (issue 13 item 4). Two searches at once: the XEP-0353 propose
+ * (a device of ours, or an xft, answers <proceed/>) and the recipient's online resources by
+ * presence + caps / disco#info (Dino and Gajim ignore file proposals). The first that finds one
+ * wins; a device that proceeds is used, one that rejects ends the search (its user said no).
+ * The wait is bounded by timeoutMs and its error says why nobody was found.
+ */
+export function createPeerResolver(port: XmppPort, presence: PresenceCache = createPresenceCache(port), lookup: FeatureLookup = createFeatureLookup(port)) {
+  const waiting = new Map<string, { proceeded: (jid: string) => void; declined: (from: string) => void; bounced: () => void }>();
   port.onMessage((m) => {
     const jmi = parseJmi(m);
     if (!jmi || jmi.action === "propose") return;
     const w = waiting.get(jmi.id);
     if (!w) return;
     waiting.delete(jmi.id);
-    if (jmi.action === "proceed" && isFullJid(jmi.from)) w.resolve(jmi.from);
-    else w.reject(new PeerUnavailableError(jmi.from, "declined the file"));
+    if (jmi.action === "proceed" && isFullJid(jmi.from)) w.proceeded(jmi.from);
+    else w.declined(jmi.from);
   });
-  // a bounced propose (recipient-unavailable, service-unavailable) means nobody is there
+  // a bounced propose (recipient-unavailable, service-unavailable): no device took it
   port.onMessage((m) => {
     if (m.attrs.type !== "error") return;
-    const id = String(m.attrs.id ?? "");
-    const w = waiting.get(id.replace(/^jmi-/, ""));
+    const id = String(m.attrs.id ?? "").replace(/^jmi-/, "");
+    const w = waiting.get(id);
     if (!w) return;
-    waiting.delete(id.replace(/^jmi-/, ""));
-    w.reject(new PeerUnavailableError(String(m.attrs.from ?? ""), "not online"));
+    waiting.delete(id);
+    w.bounced();
   });
 
-  return async function resolvePeer(to: string, timeoutMs = 10_000): Promise<string> {
+  /** `refused`: full JIDs that did not take an earlier offer of the same file (tried last) */
+  return async function resolvePeer(to: string, timeoutMs = 10_000, refused?: ReadonlySet<string>): Promise<string> {
     if (isFullJid(to)) return to;
     const id = randomBytes(9).toString("base64url");
-    const answer = new Promise<string>((resolve, reject) => waiting.set(id, { resolve, reject }));
-    await port.send(makeJmi(to, "propose", id));
+    const search = searchResource(presence, lookup, to, port.jid(), refused);
+    const why = (fallback: string) => {
+      const v = search.verdict();
+      return v.type === "none" ? noResourceReason(to, v.reason) : fallback;
+    };
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        waiting.delete(id);
-        void port.send(makeJmi(to, "retract", id)).catch(() => undefined);
-        reject(new PeerUnavailableError(to, `no device answered within ${timeoutMs / 1000} s`));
-      }, timeoutMs);
+    let proceeded = false;
+    const answer = new Promise<string>((resolve, reject) => {
+      waiting.set(id, {
+        proceeded: (jid) => (proceeded = true, resolve(jid)),
+        declined: (from) => reject(new PeerUnavailableError(to, `${from} declined the file`)),
+        // the presence search may still find a resource: it ends the wait only if it has none
+        bounced: () => {
+          const v = search.verdict();
+          if (v.type === "none") reject(new PeerUnavailableError(to, noResourceReason(to, v.reason)));
+        },
+      });
+      timer = setTimeout(() => reject(new PeerUnavailableError(to, why(`no device of ${to} answered within ${timeoutMs / 1000} s`))), timeoutMs);
     });
+    answer.catch(() => undefined); // settled by the race below; a rejection before it is not lost
     try {
-      return await Promise.race([answer, timeout]);
+      await port.send(makeJmi(to, "propose", id));
+      return await Promise.race([answer, search.found]);
     } finally {
       clearTimeout(timer);
+      search.stop();
+      waiting.delete(id);
+      // §3.2: the other devices stop offering the proposal to their user
+      if (!proceeded) void port.send(makeJmi(to, "retract", id)).catch(() => undefined);
     }
   };
 }

@@ -6,6 +6,7 @@ import { stat } from "node:fs/promises";
 import { ensureReceiveDir, type FileTransfer, type TransferEvent } from "@xft/protocol";
 import { openAccount, splitJid, type Account } from "../account.js";
 import { autoTransferPlugin } from "../plugin.js";
+import { isFullJid } from "../resolve-peer.js";
 import {
   DEFAULT_PREFERENCES, formatPreferences, mergeOverrides, PreferenceError, preferencesToJson, type Preferences,
 } from "../prefs/preferences.js";
@@ -104,6 +105,10 @@ async function send(cmd: Extract<Command, { command: "send" }>, account: Account
   engine = plugin.ft;
   const names = new Map<string, string>();
   wire(plugin.ft, render, names, { only: "sending" });
+  // To a bare JID the device is found by presence too (resolve-peer.ts): our available presence
+  // makes the server send us the recipient's. Priority -1: a sending run takes no messages meant
+  // for the user's other clients (RFC 6121 §8.5.2.1.1).
+  if (!isFullJid(cmd.to)) await account.sendPresence({ priority: -1 });
   const r = await plugin.sendFile(cmd.to, cmd.file, { continues: cmd.continues });
   r.on("session", (t) => names.set(t.sid, cmd.file));
   r.on("forwarding", (e) => render({ type: "forwarding", offset: e.offset, name: cmd.file, reason: e.reason }));

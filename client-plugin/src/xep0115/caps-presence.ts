@@ -8,7 +8,8 @@ export const CLIENT_DISCO_INFO: DiscoInfo = {
   features: [...ENGINE_FEATURES, NS_CAPS], // XEP-0115 §6.1: we send caps, so we say so
 };
 
-/** Our availability, with caps: in every presence we send (§4, "SHOULD include in every presence"). */
-export function availablePresence(attrs: Record<string, string> = {}): Element {
-  return createElement("presence", attrs, makeCaps(CLIENT_DISCO_INFO));
+/** Our availability, with caps: in every presence we send (§4, "SHOULD include in every presence").
+ *  RFC 6121 §4.7.2.3: a negative priority keeps messages to our bare JID away from this resource. */
+export function availablePresence(attrs: Record<string, string> = {}, priority?: number): Element {
+  return createElement("presence", attrs, priority === undefined ? undefined : createElement("priority", {}, String(priority)), makeCaps(CLIENT_DISCO_INFO));
 }

@@ -79,6 +79,9 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
   /** the sid the next offer continues: the last session that moved bytes */
   private lastSid?: string;
   private reOffers = 0;
+  /** why the last attempt to reach the receiver failed (cleared once an offer reached it): the
+   *  final reason says it, e.g. that no resource of the bare JID supports file transfer */
+  private notReachedWhy?: string;
   private settle!: (r: RetransferResult) => void;
   readonly done: Promise<RetransferResult>;
 
@@ -164,7 +167,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
           const unanswered = this.current;
           this.current = undefined;
           if (this.state.phase === "re-offering") unanswered?.cancel("no confirmation in time");
-          this.apply({ type: "confirm-timeout" });
+          this.apply({ type: "confirm-timeout", why: this.notReachedWhy });
         }, effect.ms);
         return;
       case "cancel-confirm-timer":
@@ -208,6 +211,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
       const full = await this.deps.locate(this.to);
       if (isReOffer && this.state.phase !== "re-offering") return; // timed out meanwhile
       transfer = await this.deps.ft.send(full, this.local.path, { local: this.local, continues: this.lastSid, extensions: this.extensions });
+      this.notReachedWhy = undefined;
     } catch (err: any) {
       return this.notReached(isReOffer, String(err?.message ?? err));
     }
@@ -242,6 +246,7 @@ export class Retransfer extends EventEmitter<RetransferEvents> {
 
   /** The receiver could not be reached (offline, no device answered, the offer bounced). */
   private notReached(isReOffer: boolean, reason: string): void {
+    this.notReachedWhy = reason;
     if (!isReOffer) {
       // step 102 failed at once: the same as an interruption at byte 0
       this.state = { phase: "transferring", offset: 0, attempt: this.state.phase === "transferring" ? this.state.attempt : 0 };

@@ -52,6 +52,12 @@ describe("sender recovery (FIG. 1, steps 104-110)", () => {
     assert.deepEqual(again.effects[0], { type: "re-offer", offset: 10 });
   });
 
+  it("not confirmed in time after the receiver could not be reached: the reason says why it was not (issue 13 item 4)", () => {
+    const off = { ...on, offlineForward: false, receiver: "bob@b.test" };
+    const t = recover({ phase: "re-offering", offset: 0, attempt: 0 }, { type: "confirm-timeout", why: "bob@b.test is not online (no presence seen)" }, off);
+    assert.equal((t.effects[0] as any).reason, "bob@b.test did not confirm within 60 s (bob@b.test is not online (no presence seen))");
+  });
+
   it("auto-retransfer off: interrupted -> the user is prompted at once (step 105), nothing automatic", () => {
     const t = recover(transferring(0), { type: "interrupted", offset: 7, reason: "peer gone" }, { ...on, autoRetransfer: false });
     assert.equal(t.state.phase, "prompting");

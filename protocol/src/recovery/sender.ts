@@ -49,7 +49,8 @@ export type RecoveryEvent =
   /** the receiver recovered first: it pulled the rest itself (xep-draft §receiver-first) */
   | { type: "peer-resumed"; offset: number }
   | { type: "declined"; reason: string }
-  | { type: "confirm-timeout" }
+  /** why: the last attempt's failure to reach the receiver, if the last attempt did not reach it */
+  | { type: "confirm-timeout"; why?: string }
   | { type: "completed" }
   | { type: "forwarded" }
   | { type: "forward-failed"; reason: string }
@@ -140,7 +141,7 @@ export function recover(state: RecoveryState, event: RecoveryEvent, options: Rec
       };
     case "confirm-timeout":
       if (state.phase !== "re-offering") return same(state);
-      return notConfirmed(state.offset, `${options.receiver ?? "the receiver"} did not confirm within ${options.confirmTimeout} s`, options);
+      return notConfirmed(state.offset, `${options.receiver ?? "the receiver"} did not confirm within ${options.confirmTimeout} s${event.why ? ` (${event.why})` : ""}`, options);
     case "forwarded":
       if (state.phase !== "forwarding") return same(state);
       return { state: { phase: "done", outcome: "stored-offline", offset: state.offset, reason: "stored for later delivery" }, effects: [{ type: "announce", event: "stored-offline", offset: state.offset }] };

@@ -46,13 +46,15 @@ for (const kind of SERVER_KINDS) describe(`xft stops cleanly on SIGINT/SIGTERM t
     await removeDir(work);
   });
 
-  /** another resource of bob's: it gets every presence his `xft` sends */
+  /** another resource of bob's: it gets every presence his `xft` sends. Priority -1: it announces
+   *  file transfer (openAccount's disco#info) without running the engine, and a sender that finds
+   *  bob's device by presence (issue 13 item 4) must choose bob's `xft`, not it. */
   async function bobsWatcher(): Promise<Element[]> {
     const watcher = await openAccount({ jid: `bob@${server.host}/watcher`, password: "bobpass", service: server.service });
     accounts.push(watcher);
     const presences: Element[] = [];
     watcher.port.onPresence!((p) => presences.push(p));
-    await watcher.sendPresence();
+    await watcher.sendPresence({ priority: -1 });
     return presences;
   }
   const resourceOf = (r: CliRun) => /receiving as (\S+)/.exec(r.stderr())?.[1];
