@@ -9,6 +9,7 @@ MISSING=""
 { command -v prosody && command -v prosodyctl; } >/dev/null 2>&1 || MISSING="prosody"
 command -v ejabberdctl >/dev/null 2>&1 || MISSING="$MISSING ejabberd"
 /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || MISSING="$MISSING python3-slixmpp"
+command -v ip >/dev/null 2>&1 || MISSING="$MISSING iproute2"   # test hosts in network namespaces (tls.test.ts)
 MISSING="${MISSING# }"
 if [ -z "$MISSING" ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then

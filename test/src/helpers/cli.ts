@@ -85,9 +85,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `xft` to its end with exactly these arguments (no --json added), as a shell would. */
-export function execXft(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliResult> {
-  const child = spawn(process.execPath, [XFT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/** Runs `xft` to its end with exactly these arguments (no --json added), as a shell would;
+ *  `wrap` runs it through another command (a test host's `ip netns exec NS`). */
+export function execXft(args: string[], env: Record<string, string>, timeoutMs = 30_000, wrap: (argv: string[]) => string[] = (a) => a): Promise<CliResult> {
+  const [cmd, ...argv] = wrap([process.execPath, XFT_BIN, ...args]);
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -1,18 +1,9 @@
-// A TCP relay on a NON-loopback address of this machine (eth0's, say) to a server on loopback,
-// recording what the client sent. Our client allows plaintext only to a loopback address
-// (client-plugin/src/entity/tls-policy.ts), and every test server listens on 127.0.0.x: through
-// the relay the client's socket really is connected to a non-loopback address.
+// A TCP relay at a NON-loopback address to a server on loopback, recording what the client sent.
+// Our client allows plaintext only to a loopback address (client-plugin/src/entity/tls-policy.ts)
+// and every test server listens on 127.0.0.x: a client on a test host of ours (test-host.ts)
+// connects through the relay at our end of its veth, so its socket really is connected to a
+// non-loopback address, one this run made.
 import net from "node:net";
-import os from "node:os";
-
-/** The first IPv4 address of this machine that is not loopback; an error saying so if none. */
-export function nonLoopbackAddress(): string {
-  for (const list of Object.values(os.networkInterfaces())) {
-    const found = list?.find((a) => a.family === "IPv4" && !a.internal && !a.address.startsWith("127."));
-    if (found) return found.address;
-  }
-  throw new Error("this machine has no non-loopback IPv4 address (os.networkInterfaces()): the plaintext-refusal test needs one");
-}
 
 export interface RecordingRelay {
   service: string; // xmpp://address:port
@@ -21,7 +12,7 @@ export interface RecordingRelay {
   close(): Promise<void>;
 }
 
-export async function recordingRelay(target: { host: string; port: number }, address = nonLoopbackAddress()): Promise<RecordingRelay> {
+export async function recordingRelay(target: { host: string; port: number }, address: string): Promise<RecordingRelay> {
   let sent = "";
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {

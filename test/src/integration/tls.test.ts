@@ -15,6 +15,7 @@ import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harne
 import { accountEnv, execXft, runXft } from "../helpers/cli.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { recordingRelay } from "../helpers/recording-relay.js";
+import { createTestHost, type TestHost } from "../helpers/test-host.js";
 import { befriendUsers } from "../helpers/roster.js";
 import { sleep } from "../helpers/wait.js";
 
@@ -145,18 +146,24 @@ for (const kind of SERVER_KINDS) describe(`xft and a plaintext-only ${serverName
   this.timeout(60_000);
   let server: XmppServer;
   let relay: Awaited<ReturnType<typeof recordingRelay>>;
+  let host: TestHost;
+  // xft runs on a test host of ours (a network namespace) and reaches the server through a relay
+  // at our end of its veth: a non-loopback address this run made
+  const onHost = (argv: string[]) => host.command(argv);
   before(async () => {
     server = await startServer(kind, { tls: false });
     await server.register("alice", "alicepass");
-    relay = await recordingRelay({ host: server.ip, port: server.c2sPort });
+    host = createTestHost();
+    relay = await recordingRelay({ host: server.ip, port: server.c2sPort }, host.hostSideAddress);
   });
   after(async () => {
     await relay?.close();
+    host?.remove();
     await server?.stop();
   });
 
   it("refuses before any SASL: exit 4, one clear line, no <auth/> on the wire", async () => {
-    const r = await execXft(["prefs", "get"], accountEnv(`alice@${server.host}`, "alicepass", relay.service));
+    const r = await execXft(["prefs", "get"], accountEnv(`alice@${server.host}`, "alicepass", relay.service), 30_000, onHost);
     assert.equal(r.code, 4, r.stderr);
     assert.equal(r.stderr, `xft: cannot log in as alice@${server.host}: the server offers no TLS; refusing to send the password in clear (use --insecure to allow)\n`);
     assert.match(relay.upstream(), /<stream:stream/);
@@ -164,7 +171,7 @@ for (const kind of SERVER_KINDS) describe(`xft and a plaintext-only ${serverName
   });
 
   it("--insecure (XFT_INSECURE=1) allows it, with a warning", async () => {
-    const r = await execXft(["prefs", "get"], { ...accountEnv(`alice@${server.host}`, "alicepass", relay.service), XFT_INSECURE: "1" });
+    const r = await execXft(["prefs", "get"], { ...accountEnv(`alice@${server.host}`, "alicepass", relay.service), XFT_INSECURE: "1" }, 30_000, onHost);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^auto-retransfer=/m);
     assert.match(r.stderr, INSECURE_WARNING);
