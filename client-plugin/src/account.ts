@@ -107,7 +107,11 @@ export async function openAccount(opts: AccountOptions): Promise<Account> {
       network?.stop();
       const socket = xmpp.socket;
       // RFC 6121 §4.5.1: unavailable before the stream ends, so peers learn it from the presence
-      if (available && xmpp.status === "online") await xmpp.send(createElement("presence", { type: "unavailable" })).catch(() => undefined);
+      // (bounded: a socket that cannot take it any more must not keep the process from ending)
+      if (available && xmpp.status === "online") {
+        const said = xmpp.send(createElement("presence", { type: "unavailable" })).catch(() => undefined);
+        await Promise.race([said, new Promise((done) => setTimeout(done, 1000).unref())]);
+      }
       available = false;
       await xmpp.stop().catch(() => undefined);
       // when the server did not close in time, xmpp.js lets go of a socket that is still open and

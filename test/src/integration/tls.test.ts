@@ -50,7 +50,10 @@ for (const kind of SERVER_KINDS) describe(`xft over STARTTLS through ${serverNam
     const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "60"], bob);
     await receiver.ready();
     const sender = runXft(["send", `bob@${server.host}`, src, ...aliceArgs], alice);
-    const [sendCode, recvCode] = await Promise.all([sender.exit, receiver.exit]);
+    const both = Promise.all([sender.exit, receiver.exit]);
+    const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(
+      `no end in 90 s; sender ${JSON.stringify(sender.events.slice(-4))} ${sender.stderr()}; receiver ${JSON.stringify(receiver.events.slice(-4))} ${receiver.stderr()}`)), 90_000).unref());
+    const [sendCode, recvCode] = await Promise.race([both, late]);
     return { sender, receiver, sendCode, recvCode, expected, inbox };
   }
 
