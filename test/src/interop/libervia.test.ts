@@ -1,22 +1,20 @@
 // Interop with a real client, Libervia 0.9 (Debian `libervia-backend` / `libervia-cli`), headless
-// (issue 13, "Tests with the real clients"). Neither direction delivers a file today, and the
-// tests pin down why and what our side does, so that a change on either side shows here:
-// - xft send -> `li file receive`: Libervia 0.9 cannot read a XEP-0300 <hash/> (its
-//   plugin_xep_0300.py parseHashElt base64-decodes the value and then decodes the digest bytes
-//   as UTF-8; its own buildHashElt sends base64 of the hex digest). Our correct offer makes it
-//   answer session-terminate <failed-application/> "'utf-8' codec can't decode ...": xft must end
-//   at once with a failed event carrying that text, exit 1, nothing written on Libervia's side.
-// - `li file send` -> xft receive: Libervia offers SOCKS5 (XEP-0260) only, whatever we announce
-//   (plugin_xep_0166 initiate takes the first registered streaming transport), with a
-//   <hash-used/>; we speak IBB only and refuse the offer in its IQ reply (bad-request naming
-//   IBB, a 'refused' event); Libervia falls back to IBB only after a candidate-error, not after
-//   an error reply, so it gives up ("Can't send file", exit 2) and nothing is written.
+// (issue 13, "Tests with the real clients"), on both servers over STARTTLS (certificates checked).
+// - `li file send` -> xft receive works: Libervia offers SOCKS5 (XEP-0260) only, whatever we
+//   announce (plugin_xep_0166 initiate takes the first registered streaming transport), with a
+//   <hash-used/>; we accept with no candidates and a <candidate-error/>, it replaces the transport
+//   by IBB, and its <checksum/> (base64 of the hex digest) is read as the digest it names.
+// - xft send -> `li file receive` cannot work with this Libervia: it cannot read a XEP-0300
+//   <hash/> (its plugin_xep_0300.py parseHashElt base64-decodes the value and then decodes the
+//   digest bytes as UTF-8: it expects its own base64-of-hex). Our correct offer makes it answer
+//   session-terminate <failed-application/> "'utf-8' codec can't decode ...": xft must end at
+//   once with a failed event carrying that text, exit 1, nothing written on Libervia's side.
 // Skipped, with the reason printed, only when Libervia is not installed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft, stopRuns, type CliRun } from "../helpers/cli.js";
-import { listDir, randomFile, removeDir, tempDir } from "../helpers/files.js";
+import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { befriendUsers } from "../helpers/roster.js";
 import { liberviaMissing, startLibervia, type Libervia, type LiberviaRun } from "../helpers/libervia.js";
 import { until } from "../helpers/wait.js";
@@ -80,30 +78,34 @@ for (const kind of SERVER_KINDS) describe(`Libervia 0.9 <-> xft through ${server
     assert.deepEqual(await readdir(inbox), []);
   });
 
-  it("li file send -> xft receive: Libervia offers SOCKS5 only; xft refuses it (bad-request naming IBB, a refused event), Libervia gives up (exit 2), nothing written", async () => {
+  it("li file send -> xft receive: Libervia offers SOCKS5 only; xft accepts with a candidate-error, Libervia replaces it by IBB, the file arrives byte-exact and verified, both exit 0", async () => {
+    // before: xft refused the SOCKS5 offer (bad-request naming IBB) and Libervia gave up (exit 2)
     const src = join(work, "notes.bin");
-    await randomFile(src, 300_000);
+    const expected = await randomFile(src, 300_000);
     const inbox = join(work, "inbox");
-    const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "8"], bob);
+    const receiver = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "60"], bob);
     runs.push(receiver);
     await receiver.ready();
     // to the full JID: to a bare one Libervia first asks the server for the account's disco#info,
     // and ejabberd's not-allowed answer makes its XEP-0353 code give up before proposing
     const bobFull = /receiving as (\S+) /.exec(receiver.stderr())![1];
-    const sent = await alice.cli(["file", "send", src, bobFull], 60_000);
-    assert.equal(sent.code, 2, `${sent.stdout} ${sent.stderr}`);
-    assert.match(sent.stdout + sent.stderr, /Can't send file to bob@/);
-    const refused = await receiver.waitFor((e) => e.type === "refused", 10_000).catch((err) => { throw new Error(`${err.message}\nLibervia: ${sent.stdout} ${sent.stderr}\nits stanzas: ${alice.stanzas().slice(-4000)}`); });
-    assert.equal(refused.condition, "bad-request");
-    assert.equal(refused.name, "notes.bin");
-    assert.match(refused.reason, /only the IBB transport \(XEP-0261\) is supported/);
-    assert.match(refused.peer, new RegExp(`^${alice.jid}/`));
-    // what Libervia offered: S5B (XEP-0260), no IBB, and no hash (<hash-used/>)
-    const offer = alice.stanzas().split("\n").find((l) => /action="session-initiate"/.test(l) && /^<iq id=/.test(l)) ?? "";
-    assert.match(offer, /<transport xmlns="urn:xmpp:jingle:transports:s5b:1"/, alice.stanzas().slice(-3000));
+    const sent = await alice.cli(["file", "send", src, bobFull, "-vv"], 60_000);
+    assert.equal(sent.code, 0, `${sent.stdout} ${sent.stderr}`);
+    assert.match(sent.stdout, /File sent successfully/);
+    assert.equal(await receiver.exit, 0, `${receiver.stderr()} ${JSON.stringify(receiver.events.slice(-3))}`);
+    const done = receiver.events.find((e) => e.type === "completed");
+    assert.equal(done?.sha256, expected, JSON.stringify(done));
+    assert.equal(done?.unverified, undefined, "verified by Libervia's <checksum/> (base64 of the hex digest, read as the digest)");
+    assert.deepEqual(await listDir(inbox), ["notes.bin"]);
+    assert.equal(await sha256(join(inbox, "notes.bin")), expected);
+    // what Libervia did: SOCKS5 only in the offer, no hash there (<hash-used/>), IBB after our candidate-error
+    const stanzas = alice.stanzas();
+    const offer = stanzas.split("\n").find((l) => /action="session-initiate"/.test(l) && /^<iq id=/.test(l)) ?? "";
+    assert.match(offer, /<transport xmlns="urn:xmpp:jingle:transports:s5b:1"/, stanzas.slice(-3000));
     assert.doesNotMatch(offer, /urn:xmpp:jingle:transports:ibb:1/);
     assert.match(offer, /<hash-used xmlns="urn:xmpp:hashes:2" algo="sha-256"\/>/);
-    assert.equal(await receiver.exit, 1); // its --timeout: no file came
-    assert.deepEqual(await listDir(inbox).catch(() => []), []);
+    assert.match(stanzas, /<candidate-error\/>/);
+    assert.match(stanzas, /action="transport-replace"[^\n]*urn:xmpp:jingle:transports:ibb:1/);
+    assert.match(stanzas, /action="transport-accept"/);
   });
 });
