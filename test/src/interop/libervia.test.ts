@@ -72,9 +72,11 @@ for (const kind of SERVER_KINDS) describe(`Libervia 0.9 <-> xft through ${server
     const failed = sender.events.find((e) => e.type === "failed");
     assert.match(failed?.reason ?? "", /^failed-application: 'utf-8' codec can't decode/, JSON.stringify(sender.events));
     assert.ok(!sender.events.some((e) => e.type === "completed"), JSON.stringify(sender.events));
-    // Libervia read our offer: the propose went to its bare JID, the session-initiate carried the hash
+    // Libervia read our offer: the propose went to its bare JID, the session-initiate carried the
+    // hash (its XML log reaches the monitor a moment after the stanza: waited for, bounded)
+    const terminated = /action="session-terminate"><reason><failed-application\/>/;
+    await until("Libervia's terminate in its XML log", () => terminated.test(alice.stanzas()), 5_000);
     assert.match(alice.stanzas(), /<propose xmlns="urn:xmpp:jingle-message:0"/);
-    assert.match(alice.stanzas(), /action="session-terminate"><reason><failed-application\/>/);
     assert.deepEqual(await readdir(inbox), []);
   });
 
@@ -119,5 +121,42 @@ for (const kind of SERVER_KINDS) describe(`Libervia 0.9 <-> xft through ${server
     const started = Date.now();
     await liberviaSends(10 * 1024 * 1024 + 1, 150);
     console.log(`      10 MiB from Libervia in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  it("li file send -> xft receive cut by a SIGTERM to xft at ~3 MiB: Libervia stops at once; sent again to a restarted xft, the file comes whole from byte 0, the part kept apart", async () => {
+    const src = join(work, "big.bin");
+    const expected = await randomFile(src, 10 * 1024 * 1024);
+    const inbox = join(work, "inbox");
+    const first = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "120"], bob);
+    runs.push(first);
+    await first.ready();
+    const sending = alice.spawnCli(["file", "send", src, /receiving as (\S+) /.exec(first.stderr())![1], "-vv"]);
+    liRuns.push(sending);
+    await first.waitFor((e) => e.type === "progress" && e.offset >= 3 * 1024 * 1024, 60_000);
+    first.child.kill("SIGTERM");
+    assert.equal(await first.exit, 143, first.stderr());
+    const cutAt = Date.now();
+    const liCode = await sending.exit;
+    const liStopped = Date.now() - cutAt;
+    console.log(`      Libervia after the cut: exit ${liCode} in ${liStopped} ms: ${sending.output().replace(/.*jinja2.*\n/, "").trim()}`);
+    assert.equal(liCode, 1, sending.output());
+    assert.match(sending.output(), /Error while sending file: gone - xft stopped by SIGTERM/); // our <gone/>, with its text
+    assert.ok(liStopped < 10_000, `Libervia took ${liStopped} ms`);
+    const held = await listDir(inbox);
+    assert.equal(held.filter((n) => n.endsWith(".xft-part")).length, 1, `the part is kept: ${held}`);
+    // again, as a user would: Libervia cannot continue (it ignores the <range offset/> of an accept), and
+    // its offer has no hash, so xft never continues a part from it (xep-draft §Security): from byte 0
+    const second = runXft(["receive", "--dir", inbox, "--count", "1", "--timeout", "60"], bob);
+    runs.push(second);
+    await second.ready();
+    const again = await alice.cli(["file", "send", src, /receiving as (\S+) /.exec(second.stderr())![1], "-vv"], 60_000);
+    assert.equal(again.code, 0, `${again.stdout} ${again.stderr}`);
+    assert.equal(await second.exit, 0, second.stderr());
+    const done = second.events.find((e) => e.type === "completed");
+    assert.equal(done?.sha256, expected);
+    assert.equal(await sha256(join(inbox, "big.bin")), expected);
+    assert.ok(second.events.some((e) => e.type === "started" && e.offset === 0), JSON.stringify(second.events.slice(0, 3)));
+    const after = await listDir(inbox);
+    assert.deepEqual(after.filter((n) => !n.startsWith("big.bin.")), ["big.bin"]);
   });
 });
