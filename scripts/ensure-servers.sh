@@ -1,15 +1,19 @@
 #!/bin/sh
 # Installs what the tests need from Debian when it is missing: Prosody and ejabberd (the tests,
 # the demo and the benchmark start their own throwaway instances from test/prosody/ and
-# test/ejabberd/; they never use /etc/prosody or /etc/ejabberd), and python3-slixmpp, the
+# test/ejabberd/; they never use /etc/prosody or /etc/ejabberd), python3-slixmpp, the
 # independent client of the preferences interop test (Debian's is importable only from
-# /usr/bin/python3). Needs root for apt. Fast when nothing is missing: no apt at all.
+# /usr/bin/python3), and Libervia (libervia-backend, libervia-cli, dbus-run-session), the real
+# client of test/src/interop/libervia.test.ts (~90 packages, ~45 s here). Needs root for apt. Fast when nothing is missing: no apt at all.
 set -e
 MISSING=""
 { command -v prosody && command -v prosodyctl; } >/dev/null 2>&1 || MISSING="prosody"
 command -v ejabberdctl >/dev/null 2>&1 || MISSING="$MISSING ejabberd"
 /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || MISSING="$MISSING python3-slixmpp"
 command -v ip >/dev/null 2>&1 || MISSING="$MISSING iproute2"   # test hosts in network namespaces (tls.test.ts)
+command -v libervia-backend >/dev/null 2>&1 || MISSING="$MISSING libervia-backend"
+command -v libervia-cli >/dev/null 2>&1 || MISSING="$MISSING libervia-cli"
+command -v dbus-run-session >/dev/null 2>&1 || MISSING="$MISSING dbus-daemon"
 MISSING="${MISSING# }"
 if [ -z "$MISSING" ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then

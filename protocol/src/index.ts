@@ -3,6 +3,7 @@ export * from "./errors/stanza-error.js";
 export * from "./xep0300/hash.js";
 export * from "./xep0047/ibb.js";
 export * from "./xep0261/transport.js";
+export * from "./xep0260/fallback.js";
 export * from "./xep0234/file.js";
 export * from "./xep0234/file-name.js";
 export * from "./xep0166/jingle.js";

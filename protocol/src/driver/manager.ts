@@ -8,7 +8,8 @@ import { badRequest, conflict, featureNotImplemented, itemNotFound, ProtocolErro
 import { jingleError, makeJingle, NS_JINGLE, parseJingle, type Jingle } from "../xep0166/jingle.js";
 import { makeDescription, NS_JINGLE_FT, NS_JINGLE_FT_ERRORS, parseDescription, type FileDescription } from "../xep0234/file.js";
 import { MAX_BLOCK_SIZE, makeClose, makeData, makeOpen, NS_IBB, parseIbb } from "../xep0047/ibb.js";
-import { makeIbbTransport, NS_JINGLE_IBB, parseIbbTransport } from "../xep0261/transport.js";
+import { makeIbbTransport } from "../xep0261/transport.js";
+import { offeredTransport } from "../xep0260/fallback.js";
 import { HASH_ALGO, sha256Of } from "../xep0300/hash.js";
 import { transition } from "../session/transition.js";
 import type { SessionContext, SessionEffect, SessionEvent, SessionState, TransferEvent } from "../session/types.js";
@@ -316,16 +317,16 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
     if (!content.description.is("description", NS_JINGLE_FT)) {
       throw featureNotImplemented("only file transfer (XEP-0234) is supported", { name: "unsupported-applications", xmlns: NS_JINGLE_ERRORS_APPS });
     }
-    if (!content.transport.is("transport", NS_JINGLE_IBB)) throw badRequest("only the IBB transport (XEP-0261) is supported");
-    const file = parseDescription(content.description);
-    const transport = parseIbbTransport(content.transport);
     const weSend = content.senders === "responder";
+    const placeholder = { sid: newSid(), blockSize: this.options.blockSize, stanza: this.options.stanza };
+    const { transport, s5bFallback } = offeredTransport(content.transport, weSend, placeholder); // SOCKS5: left for IBB
+    const file = parseDescription(content.description);
     const continues = parseContinues(file);
     const sha = sha256Of(file.hashes);
     if (continues) await this.supersede(from, continues, weSend, sha, j.sid);
     const ctx: SessionContext = {
       sid: j.sid, peer: from, role: "responder", sending: weSend, contentName: content.name, contentCreator: content.creator,
-      file, transport, startOffset: 0, maxBlockSize: this.options.blockSize,
+      file, transport, s5bFallback, startOffset: 0, maxBlockSize: this.options.blockSize,
     };
     if (weSend) {
       // a pull: serve only a file we offered to this peer before (never any file on disk)
@@ -638,6 +639,10 @@ export class FileTransfer extends EventEmitter<FileTransferEvents> {
             () => this.dispatch(session, { type: "ibb-opened" }),
             (err: IqError) => this.dispatch(session, { type: "ibb-open-failed", condition: err.condition, text: err.text }),
           );
+        return;
+      case "rebind-ibb":
+        this.byIbbSid.delete(`${ctx.peer}|${effect.previousSid}`);
+        this.byIbbSid.set(`${ctx.peer}|${ctx.transport.sid}`, `${ctx.peer}|${ctx.sid}`);
         return;
       case "start-sending":
         this.startPump(session, effect.offset);

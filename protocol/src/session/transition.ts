@@ -7,6 +7,7 @@ import { makeIbbTransport, negotiateBlockSize, parseIbbTransport } from "../xep0
 import { nextSeq } from "../xep0047/ibb.js";
 import { sha256Of, type Hash } from "../xep0300/hash.js";
 import { applyChecksum } from "../xep0234/checksum.js";
+import { acceptOverS5b, onTransportChange } from "./s5b-fallback.js";
 import type { Outcome, SessionContext, SessionEffect, SessionEvent, SessionState, Transition, TransferEventType } from "./types.js";
 
 /** Reasons and IBB errors that mean "the path broke", not "the peer said no": resumable. */
@@ -204,6 +205,7 @@ function step(state: SessionState, event: SessionEvent): Transition {
         return onSessionAccept(state, j);
       }
       if (j.action === "session-initiate") return { state, effects: [], error: outOfOrder("session already initiated") };
+      if (j.action === "transport-replace" || j.action === "transport-info") return onTransportChange(state, j);
       return { state, effects: [], error: featureNotImplementedFor(j.action) };
     }
     case "initiate-failed":
@@ -216,10 +218,8 @@ function step(state: SessionState, event: SessionEvent): Transition {
       if (event.offset > size(ctx)) return end(ctx, "failed", 0, `range offset ${event.offset} beyond size`, [terminate(ctx, "failed-application", "bad range")]);
       const blockSize = negotiateBlockSize(ctx.transport.blockSize, ctx.maxBlockSize);
       const next: SessionContext = { ...ctx, startOffset: event.offset, transport: { ...ctx.transport, blockSize } };
-      return {
-        state: { phase: "connecting", ctx: next },
-        effects: [jingle(next, "session-accept", { contents: [acceptContent(next, event.offset)] })],
-      };
+      const accept = jingle(next, "session-accept", { contents: [acceptContent(next, event.offset)] });
+      return { state: { phase: "connecting", ctx: next }, effects: acceptOverS5b(accept, next) };
     }
     case "decline":
       if (state.phase !== "pending") return { state, effects: [] };

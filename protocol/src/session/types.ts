@@ -3,6 +3,7 @@
 import type { Jingle, Reason, Role } from "../xep0166/jingle.js";
 import type { FileDescription } from "../xep0234/file.js";
 import type { IbbTransport } from "../xep0261/transport.js";
+import type { S5bFallback } from "../xep0260/fallback.js";
 import type { ProtocolError } from "../errors/stanza-error.js";
 
 export interface SessionContext {
@@ -21,6 +22,9 @@ export interface SessionContext {
   startOffset: number;
   /** our largest acceptable IBB block */
   maxBlockSize: number;
+  /** the offer came over SOCKS5, which we leave for IBB (xep0260/fallback.ts); `transport` is a
+   *  placeholder until the initiator's transport-replace */
+  s5bFallback?: S5bFallback;
 }
 
 export type Outcome = "completed" | "failed" | "interrupted" | "declined" | "cancelled";
@@ -75,6 +79,8 @@ export interface TransferEvent {
 export type SessionEffect =
   | { type: "send-jingle"; jingle: Jingle }
   | { type: "open-ibb" }
+  /** the IBB sid changed (a transport-replace): the driver routes the new one to this session */
+  | { type: "rebind-ibb"; previousSid: string }
   | { type: "start-sending"; offset: number }
   | { type: "stop-sending" }
   | { type: "close-ibb" }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parse } from "ltx/lib/ltx.js";
 import { throwsStanzaError } from "../fixtures/assert.js";
 import { hash, hashExpected, twoHashes, twoHashesExpected } from "../fixtures/xep0300.js";
-import { HASH_ALGO, makeHash, NS_HASHES, parseHash, parseHashes, sha256Of } from "./hash.js";
+import { HASH_ALGO, hexDigestRead, makeHash, NS_HASHES, parseHash, parseHashes, sha256Of } from "./hash.js";
 
 describe("XEP-0300 hash", () => {
   it("parses the §3 example", () => {
@@ -54,5 +54,22 @@ describe("XEP-0300 hash", () => {
   it("sha-256 is the algorithm we require", () => {
     assert.equal(HASH_ALGO, "sha-256");
     assert.equal(sha256Of([{ algo: "sha-1", value: "2AfMGH8O7UNPTvUVAM9aK13mpCY=" }]), undefined);
+  });
+  it("reads Libervia 0.9's base64 of the hex digest as the sha-256 digest it names", () => {
+    // what Libervia sent for a file whose sha-256 is 1381ff56...7d57b0 (its <checksum/>, seen here)
+    const libervia = "MTM4MWZmNTZiZmJkZjkzNDkzNzE4YzNlOTE5OWYwNTg0NDE3ZWY3Yjc5YmY4YjI3ZDVkYmIxMmNhZDdkNTdiMA==";
+    const digest = Buffer.from("1381ff56bfbdf93493718c3e9199f0584417ef7b79bf8b27d5dbb12cad7d57b0", "hex").toString("base64");
+    assert.equal(hexDigestRead("sha-256", libervia), digest);
+    assert.equal(parseHash(parse(`<hash xmlns='${NS_HASHES}' algo='sha-256'>${libervia}</hash>`)).value, digest);
+  });
+
+  it("keeps every other value as it came: a real sha-256, a 64-byte sha-512, 88 characters that are not hex", () => {
+    const sha256 = "E4H/Vr+9+TSTcYw+kZnwWEQX73t5v4sn1duxLK19V7A=";
+    assert.equal(hexDigestRead("sha-256", sha256), sha256);
+    const hexAsText = Buffer.from("ab".repeat(32)).toString("base64"); // 64 hex characters, as sha-512 would name them
+    assert.equal(hexDigestRead("sha-512", hexAsText), hexAsText);
+    const notHex = Buffer.from("z".repeat(64)).toString("base64");
+    assert.equal(notHex.length, 88);
+    assert.equal(hexDigestRead("sha-256", notHex), notHex);
   });
 });

@@ -24,7 +24,18 @@ export function parseHash(el: Element): Hash {
   // §3: the value is xs:base64Binary, possibly wrapped at 76 characters; whitespace MUST be ignored
   const value = el.getText().replace(/\s+/g, "");
   if (!BASE64.test(value)) throw badRequest(`hash value is not base64`);
-  return { algo, value };
+  return { algo, value: hexDigestRead(algo, value) };
+}
+
+/**
+ * Libervia 0.9 (its plugin_xep_0300.py buildHashElt) sends base64 of the *hex* digest. A sha-256
+ * digest is 32 bytes, so a value of 64 hex characters can only be that mistake: read as the
+ * digest it names (standard base64), so its file verifies. Any other value is kept as it came.
+ */
+export function hexDigestRead(algo: string, value: string): string {
+  if (algo !== HASH_ALGO || value.length !== 88) return value;
+  const text = Buffer.from(value, "base64").toString("latin1");
+  return /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, "hex").toString("base64") : value;
 }
 
 export function parseHashes(parent: Element): Hash[] {

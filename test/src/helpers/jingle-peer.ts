@@ -3,7 +3,7 @@
 // it honest). It records the Jingle stanzas the receiver sends back.
 import { randomBytes } from "node:crypto";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
-import { makeChecksum, makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE, type ReasonCondition } from "@xft/protocol";
+import { makeChecksum, makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE, NS_JINGLE_S5B, type ReasonCondition } from "@xft/protocol";
 import { openAccount, type Account } from "@xft/client-plugin/account.js";
 import { until } from "./wait.js";
 
@@ -15,15 +15,25 @@ export interface RawOffer {
   blockSize: number;
 }
 
+export interface RawFile {
+  name: string;
+  size: number;
+  sha256?: string;
+  noRange?: boolean;
+  noHash?: boolean;
+  s5b?: boolean;
+}
+
 export interface JinglePeer {
   /** Jingle elements the receiver sent us, in arrival order */
   received: Element[];
   /** the session-initiate IQ of a file offer to `to` (a full JID); sha: base64 sha-256, default made up */
-  /** noRange: no <range/> in the offer, as Dino, Gajim and Conversations send it (cannot resume) */
-  offerIq(to: string, file: { name: string; size: number; sha256?: string; noRange?: boolean; noHash?: boolean }): { iq: Element; offer: RawOffer };
+  /** noRange: no <range/> in the offer, as Dino, Gajim and Conversations send it (cannot resume);
+   *  s5b: a SOCKS5 transport (one direct candidate) instead of IBB, as Libervia 0.9 offers */
+  offerIq(to: string, file: RawFile): { iq: Element; offer: RawOffer };
   /** offers, and resolves once the IQ was answered with a result (rejects with the IqError otherwise) */
   /** noHash: no <hash/> at all, as Dino offers (XEP-0234 lets the hash come later in a <checksum/>) */
-  offer(to: string, file: { name: string; size: number; sha256?: string; noRange?: boolean; noHash?: boolean }): Promise<RawOffer>;
+  offer(to: string, file: RawFile): Promise<RawOffer>;
   /** waits for the receiver's session-accept, opens the bytestream and sends `data` in one block */
   sendData(to: string, o: RawOffer, data: Buffer, timeoutMs?: number): Promise<void>;
   /** waits for the receiver's session-accept and opens the bytestream, to send blocks one by one */
@@ -53,7 +63,9 @@ export function jinglePeer(account: Account): JinglePeer {
         contents: [{
           creator: "initiator", name: "f", senders: "initiator",
           description: makeDescription({ name: file.name, size: file.size, hashes: file.noHash ? [] : [{ algo: "sha-256", value: sha }], range: file.noRange ? undefined : {}, extensions: [] }),
-          transport: makeIbbTransport({ sid: offer.ibb, blockSize: offer.blockSize, stanza: "iq" }),
+          transport: file.s5b
+            ? xml("transport", { xmlns: NS_JINGLE_S5B, sid: offer.ibb, mode: "tcp" }, xml("candidate", { cid: "c1", host: "192.0.2.1", port: "9", jid: account.jid, priority: "8257536", type: "direct" }))
+            : makeIbbTransport({ sid: offer.ibb, blockSize: offer.blockSize, stanza: "iq" }),
         }],
       });
       return { iq: iq(to, jingle), offer };
