@@ -27,15 +27,27 @@ export interface TestCertificates {
   keyFile: string;
 }
 
+/** XFT_TEST_TLS=1: servers offer (and require) STARTTLS unless a suite asks for { tls: false }.
+ *  Off by default for now: suites that log in with raw plaintext sockets must say tls: false first. */
+export const TLS_BY_DEFAULT = process.env.XFT_TEST_TLS === "1";
+
 let made: Promise<TestCertificates> | undefined;
+let madeCaFile: string | undefined;
 
 /** This process's CA and server certificate, made on first use. */
 export function testCertificates(): Promise<TestCertificates> {
-  made ??= makeCertificates().catch((err) => {
+  made ??= makeCertificates().then((certs) => ((madeCaFile = certs.caFile), certs), (err) => {
     made = undefined; // a later call may try again
     throw err;
   });
   return made;
+}
+
+/** The run's CA file once a server started with TLS made it (else undefined): what the test
+ *  clients trust by default (helpers/cli.ts accountEnv, helpers/account.ts), as a user gives
+ *  `xft --ca` a private server's CA. Synchronous, for helpers called after startServer. */
+export function harnessCaFile(): string | undefined {
+  return madeCaFile;
 }
 
 async function makeCertificates(): Promise<TestCertificates> {
