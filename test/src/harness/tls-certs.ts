@@ -1,6 +1,6 @@
 // A certificate authority made for this test process, and one server certificate it signed for
-// every host name the harness serves (localhost and the federation's a.test / b.test, each with
-// its subdomains: files., upload.). Made once per process with `openssl` (Debian's base system
+// every host name the harness serves (localhost, the federation's a.test / b.test, and
+// resubscribe.test's late host b.invalid, each with its subdomains: files., upload.). Made once per process with `openssl` (Debian's base system
 // has it) and shared by every server started with { tls: true }; clients verify against caFile.
 // The directory goes at process exit; one a SIGKILLed run left behind is removed by the next.
 import { execFile } from "node:child_process";
@@ -15,7 +15,7 @@ const run = promisify(execFile);
 const DIR_PREFIX = "xft-tls-";
 
 /** The names the server certificate is valid for (subjectAltName). */
-export const CERTIFICATE_NAMES = ["localhost", "a.test", "b.test"].flatMap((h) => [h, `*.${h}`]);
+export const CERTIFICATE_NAMES = ["localhost", "a.test", "b.test", "b.invalid"].flatMap((h) => [h, `*.${h}`]);
 
 export interface TestCertificates {
   dir: string;
