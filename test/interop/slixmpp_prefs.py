@@ -5,17 +5,18 @@ An independent client (Debian's python3-slixmpp) checks that what `xft prefs` st
 XEP-0049 private XML that any client can use: the same element, the same values, in both
 directions. Run it with /usr/bin/python3: Debian's slixmpp is installed for that interpreter only.
 
-  slixmpp_prefs.py --jid J --password P --host H --port N get
-  slixmpp_prefs.py --jid J --password P --host H --port N set KEY=VALUE...
+  slixmpp_prefs.py --jid J --password P --host H --port N [--ca FILE] get
+  slixmpp_prefs.py --jid J --password P --host H --port N [--ca FILE] set KEY=VALUE...
 
 Prints one JSON object on stdout: the element's known children as {key: text} (absent keys are
 left out) and "unknown": the names of the others. `set` changes only the given keys (an empty
 value removes that child), keeps every other child, stores the element and prints it as read
 back from the server. Exit 0 ok, 1 failed (reason on stderr), 2 usage error.
 
-Plain TCP on loopback: the test servers offer no TLS, so STARTTLS is disabled on connect and
-slixmpp's feature_mechanisms must be told that PLAIN without encryption is acceptable
-(`unencrypted_plain`, default False; slixmpp would otherwise try only SCRAM).
+With --ca (a test server started with TLS: its run's CA), STARTTLS is required and the server's
+certificate is checked against that CA. Without it, plain TCP on loopback: STARTTLS is disabled
+on connect and slixmpp's feature_mechanisms must be told that PLAIN without encryption is
+acceptable (`unencrypted_plain`, default False; slixmpp would otherwise try only SCRAM).
 """
 import argparse
 import asyncio
@@ -57,11 +58,13 @@ async def run(args: argparse.Namespace) -> dict:
         args.jid, args.password, sasl_mech='PLAIN',
         plugin_config={'feature_mechanisms': {'unencrypted_plain': True}},
     )
+    if args.ca:
+        xmpp.ca_certs = args.ca  # verified against this CA (slixmpp's XMLStream.ca_certs)
     xmpp.register_plugin('xep_0049')
     xmpp['xep_0049'].register(Preferences)
     auth_failed = asyncio.get_running_loop().create_future()
     xmpp.add_event_handler('failed_all_auth', lambda *_: auth_failed.done() or auth_failed.set_result(True))
-    xmpp.connect((args.host, args.port), force_starttls=False, disable_starttls=True)
+    xmpp.connect((args.host, args.port), force_starttls=bool(args.ca), disable_starttls=not args.ca)
     started = asyncio.ensure_future(xmpp.wait_until('session_start', timeout=TIMEOUT))
     done, _ = await asyncio.wait({started, auth_failed}, return_when=asyncio.FIRST_COMPLETED)
     if auth_failed in done:
@@ -94,6 +97,7 @@ def main() -> int:
     parser.add_argument('--password', required=True)
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=5222)
+    parser.add_argument('--ca', help='PEM file of the CA that signed the server certificate: STARTTLS, verified')
     parser.add_argument('action', choices=('get', 'set'))
     parser.add_argument('assignments', nargs='*', type=assignment)
     args = parser.parse_args()

@@ -16,6 +16,7 @@ interface ProsodyServer {
   componentService: string;
   host: string;
   components: Record<string, string>;
+  caFile?: string; // started with TLS (the harness's default): the run's CA
   register(user: string, password: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -56,7 +57,8 @@ describe("client and component entities against Prosody", function () {
   });
 
   async function login(options: Partial<ClientOptions> & { username: string; password: string }) {
-    const xmpp = createClient({ service: prosody.service, domain: prosody.host, ...options });
+    const tls = prosody.caFile ? { ca: [fs.readFileSync(prosody.caFile)] } : undefined; // over STARTTLS, as deployed
+    const xmpp = createClient({ service: prosody.service, domain: prosody.host, tls, ...options });
     clients.push(xmpp);
     const mechanisms: string[] = [];
     xmpp.on("send", (el: Element) => el.name === "auth" && mechanisms.push(el.attrs.mechanism));

@@ -3,7 +3,6 @@
 // nothing we do not use. Read top to bottom; where order matters a comment says why.
 import { jid } from "@xmpp/client-core";
 import _iqCallee from "@xmpp/iq/callee.js";
-import _iqCaller from "@xmpp/iq/caller.js";
 import _middleware from "@xmpp/middleware";
 import _reconnect from "@xmpp/reconnect";
 import _resolve from "@xmpp/resolve";
@@ -13,6 +12,7 @@ import SASLFactory from "saslmechanisms";
 import { Plain } from "./plain.js";
 import { sasl } from "./sasl.js";
 import { ScramSha1 } from "./scram-sha-1.js";
+import { createIqCaller } from "./iq-caller.js";
 import { starttls, type TlsOptions } from "./starttls.js";
 import { streamManagement, type StreamManagement, type StreamManagementOptions } from "./stream-management.js";
 import { tcpTransport, XftClient } from "./transport.js";
@@ -84,7 +84,7 @@ export function createClient(options: ClientOptions): XmppClient {
 
   const middleware = _middleware({ entity });
   const streamFeatures = _streamFeatures({ middleware });
-  const iqCaller = _iqCaller({ middleware, entity });
+  const iqCaller = createIqCaller({ middleware, entity }); // xmpp.js's, a reply-before-write race closed
   const iqCallee = _iqCallee({ middleware, entity });
   _resolve({ entity });
 

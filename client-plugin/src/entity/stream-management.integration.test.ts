@@ -6,6 +6,7 @@
 // both re-send whatever our 'h' does not cover, so an 'h' that is too low shows as duplicates and
 // one too high as <failed/>.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { once } from "node:events";
 import { xml } from "@xmpp/client-core";
@@ -19,6 +20,7 @@ interface XmppServer {
   kind: string;
   service: string;
   host: string;
+  caFile?: string; // started with TLS (the harness's default): the run's CA
   register(user: string, password: string): Promise<void>;
   restart(): Promise<void>;
   log(): Promise<string>;
@@ -97,6 +99,7 @@ for (const kind of harness.SERVER_KINDS) describe(`stream management (XEP-0198) 
     const xmpp = createClient({
       service: options.service ?? server.service, domain: server.host, username: user, password: `${user}pass`,
       streamManagement: options.sm ?? true,
+      tls: server.caFile ? { ca: [readFileSync(server.caFile)] } : undefined, // over STARTTLS, as deployed
     });
     clients.push(xmpp);
     xmpp.on("error", () => undefined);

@@ -13,6 +13,7 @@ import { randomFile, removeDir, sha256 } from "../helpers/files.js";
 import { latencyText, login, prepareDelivery, smallFiles, startStore, uploadRound, uploadToStore } from "./offline-path.js";
 import { cpuText, rssPhases, withCpu as measure } from "./proc.js";
 import { timedTransfer } from "./transfer-bench.js";
+import { BENCH_TLS } from "./tls.js";
 
 const MiB = 1024 * 1024;
 export const TARGET_RSS_MIB = 100;
@@ -29,7 +30,7 @@ async function withCpu<T>(pids: { component: number; server: number }, fn: () =>
 }
 
 export async function componentBench(o: ComponentBenchOptions): Promise<void> {
-  const server = await startServer(o.kind);
+  const server = await startServer(o.kind, { tls: BENCH_TLS });
   const name = serverName(o.kind);
   const senders = Array.from({ length: o.senders }, (_, i) => `sender${i}`);
   const accounts: Account[] = [];

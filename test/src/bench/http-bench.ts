@@ -16,6 +16,7 @@ import { findUploadService, requestSlot } from "../helpers/xep0363.js";
 import { login, prepareDelivery, startStore, uploadToStore } from "./offline-path.js";
 import { cpuText, withCpu } from "./proc.js";
 import { timedTransfer } from "./transfer-bench.js";
+import { BENCH_TLS } from "./tls.js";
 
 const MiB = 1024 * 1024;
 const CONTENT_TYPE = "application/octet-stream";
@@ -39,7 +40,7 @@ async function httpUpload(server: XmppServer, alice: Account, src: string, size:
 }
 
 export async function httpBench(o: HttpBenchOptions): Promise<void> {
-  const server = await startServer(o.kind);
+  const server = await startServer(o.kind, { tls: BENCH_TLS });
   const name = serverName(o.kind);
   const accounts: Account[] = [];
   let component: ComponentRun | undefined;

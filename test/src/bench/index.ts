@@ -13,6 +13,7 @@ import { HTTP_BENCH_NOTES, httpBench } from "./http-bench.js";
 import { rawTcpMiBps } from "./raw-tcp.js";
 import { RECOVERY_HEADER, RECOVERY_RUNS, recoveryIntro, recoveryRow, recoveryRun } from "./recovery-bench.js";
 import { timedTransfer, type TransferFigures } from "./transfer-bench.js";
+import { BENCH_TLS } from "./tls.js";
 
 const MiB = 1024 * 1024;
 const size = Number(process.env.XFT_BENCH_MIB ?? 64) * MiB;
@@ -34,7 +35,7 @@ function row(f: TransferFigures) {
 }
 
 async function engine(work: string) {
-  const server = await startProsody();
+  const server = await startProsody({ tls: BENCH_TLS });
   try {
     await server.register("alice", "alicepass");
     await server.register("bob", "bobpass");

@@ -4,16 +4,17 @@
 // [<recipient/>] })); the recipient's plugin in this process, logging in, gets it delivered.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { describeLocalFile, makeRecipient, type FileTransfer, type LocalFile, type TransferEvent } from "@xft/protocol";
 import type { XmppServer } from "../harness/servers.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { randomFile } from "../helpers/files.js";
+import { openTestAccount } from "../helpers/account.js";
 
 export async function login(server: Pick<XmppServer, "host" | "service">, user: string, reconnect = false): Promise<Account> {
-  return openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, reconnect });
+  return openTestAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, reconnect });
 }
 
 /** the component as operators run it (its bin), storing into db; resolves once it is online */

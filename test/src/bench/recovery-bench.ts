@@ -14,7 +14,7 @@
 import { mkdir } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { basename, join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import type { RetransferResult, TransferEvent } from "@xft/protocol";
@@ -22,6 +22,8 @@ import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { startProsody, type ProsodyServer } from "../harness/prosody.js";
 import { removeDir, sha256 } from "../helpers/files.js";
 import { WINDOW_BYTES } from "../helpers/cuts.js";
+import { openTestAccount } from "../helpers/account.js";
+import { BENCH_TLS } from "./tls.js";
 
 const MiB = 1024 * 1024;
 const STALL_S = 5; // engine stall timeout: a stuck cut shows in seconds, not the default 30
@@ -64,7 +66,7 @@ async function until(cond: () => boolean, timeoutMs = LIMIT_MS): Promise<boolean
 
 async function peer(server: ProsodyServer, user: string, backoffMs: number, inbox?: string): Promise<Peer> {
   const proxy = await startFaultProxy({ host: "127.0.0.1", port: server.c2sPort });
-  const account = await openAccount({
+  const account = await openTestAccount({
     jid: `${user}@${server.host}`, password: `${user}pass`, service: proxy.service,
     reconnect: { backoff: { baseMs: backoffMs, maxMs: 20 * backoffMs } },
   });
@@ -81,7 +83,7 @@ export async function recoveryRun(run: RecoveryRun, o: { cuts: number; src: stri
   const problems: string[] = [];
   const inbox = join(o.work, "inbox");
   await mkdir(inbox, { recursive: true });
-  const server = await startProsody({ smacks: run.smacks });
+  const server = await startProsody({ smacks: run.smacks, tls: BENCH_TLS });
   const peers: Peer[] = [];
   try {
     await server.register("alice", "alicepass");

@@ -14,16 +14,17 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseDelivered, type DeliveredReceipt } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { onExit } from "../harness/lifecycle.js";
 import { startProsody } from "../harness/prosody.js";
-import { runXft, type CliRun } from "../helpers/cli.js";
+import { accountEnv, runXft, type CliRun } from "../helpers/cli.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { befriendUsers } from "../helpers/roster.js";
 import { byLine, createScreen } from "./screen.js";
 import { checkCleanedUp, newStory, printSummary, type Story } from "./summary.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 const SIZE = 20 * MiB;
@@ -92,10 +93,7 @@ async function play(story: Story, { work, server, runs, proxies, setPhone }: Sta
   await server.register("bob", "bobpass");
   // they are each other's contacts: bob's `xft receive` takes new files, and the store's
   // deliveries, only from contacts
-  await befriendUsers(
-    { XFT_JID: jid("alice"), XFT_PASSWORD: "alicepass", XFT_SERVICE: server.service },
-    { XFT_JID: jid("bob"), XFT_PASSWORD: "bobpass", XFT_SERVICE: server.service },
-  );
+  await befriendUsers(accountEnv(jid("alice"), "alicepass", server.service), accountEnv(jid("bob"), "bobpass", server.service));
 
   // the store: a database in the work dir; a device that does not accept a delivery in 3 s is skipped
   // (--db as a flag, not only in the environment: the clean-up check finds processes by command line)
@@ -113,7 +111,7 @@ async function play(story: Story, { work, server, runs, proxies, setPhone }: Sta
   screen.say(`alice sends ${src} (20 MiB, sha-256 ${story.sha256}) to bob`);
   const link = { alice: await startFaultProxy({ host: "127.0.0.1", port: server.c2sPort }), bob: await startFaultProxy({ host: "127.0.0.1", port: server.c2sPort }) };
   proxies.push(link.alice, link.bob);
-  const env = (u: "alice" | "bob") => ({ XFT_JID: jid(u), XFT_PASSWORD: `${u}pass`, XFT_SERVICE: link[u].service });
+  const env = (u: "alice" | "bob") => accountEnv(jid(u), `${u}pass`, link[u].service); // the run's CA with it (TLS)
   const inbox = join(work, "bob-inbox");
   // the bars show what the receiving end holds: bob's events for the hops to bob, alice's
   // acknowledged offset for the hop to the store (whose own events are not ours to see)
@@ -160,7 +158,7 @@ async function play(story: Story, { work, server, runs, proxies, setPhone }: Sta
   story.aliceExit = await alice.exit;
 
   // 3. alice's phone (a plain client in this process) stays online for the receipt; bob returns
-  const phone = await openAccount({ jid: `${jid("alice")}/phone`, password: "alicepass", service: server.service, reconnect: false });
+  const phone = await openTestAccount({ jid: `${jid("alice")}/phone`, password: "alicepass", service: server.service, reconnect: false });
   setPhone(phone);
   const receipt = new Promise<DeliveredReceipt>((resolve) => phone.port.onMessage((m) => {
     const r = parseDelivered(m);

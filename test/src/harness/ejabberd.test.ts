@@ -20,7 +20,9 @@ const epmdPids = () => {
   this.timeout(60_000);
   const started: EjabberdServer[] = [];
   const start = async () => {
-    const srv = await startEjabberd();
+    // plaintext: these check the harness's own configuration with raw plaintext logins
+    // (plainLogin); its TLS configuration has harness/tls.test.ts
+    const srv = await startEjabberd({ tls: false });
     started.push(srv);
     return srv;
   };

@@ -18,7 +18,7 @@ import { canConnect, freePorts } from "./ports.js";
 import { renderTemplate } from "./prosody.js";
 import { onExit, orphanedDirs, pidsMentioning, signalGroup, sleep, stopGroup } from "./lifecycle.js";
 import { ThrowawayServer } from "./throwaway.js";
-import { testCertificates } from "./tls-certs.js";
+import { testCertificates, TLS_BY_DEFAULT } from "./tls-certs.js";
 
 export const EJABBERD_TEMPLATE_PATH = fileURLToPath(
   new URL("../../ejabberd/ejabberd.yml.template", import.meta.url), // same from src/ and dist/
@@ -35,7 +35,8 @@ export interface EjabberdOptions {
   extraModules?: string[]; // module names, e.g. ["mod_s2s_dialback"]
   inetrc?: string; // Erlang resolver config; default empty (ejabberdctl needs the file)
   startTimeoutMs?: number; // default 20000
-  /** STARTTLS on c2s, required (starttls_required), with the run's certificate (tls-certs.ts) */
+  /** STARTTLS on c2s, required (starttls_required), with the run's certificate (tls-certs.ts);
+   *  default TLS_BY_DEFAULT */
   tls?: boolean;
 }
 
@@ -98,7 +99,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Ejabber
   await fsp.writeFile(path.join(dir, "owner.pid"), String(process.pid)); // for reapOrphans
   for (const sub of ["logs", "spool"]) await fsp.mkdir(path.join(dir, sub));
   await fsp.writeFile(path.join(dir, "inetrc"), opts.inetrc ?? "");
-  const tls = opts.tls ? await certFile(dir) : undefined;
+  const tls = (opts.tls ?? TLS_BY_DEFAULT) ? await certFile(dir) : undefined;
   const node = `xft${randomBytes(4).toString("hex")}@localhost`;
 
   // Ports are free when picked but may be taken before ejabberd binds them: retry with new ones.

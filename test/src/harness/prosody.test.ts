@@ -22,7 +22,9 @@ describe("harness: prosody", function () {
   this.timeout(30000);
   const started: ProsodyServer[] = [];
   const start = async (opts?: Parameters<typeof startProsody>[0]) => {
-    const srv = await startProsody(opts);
+    // plaintext: these check the harness's own configuration with raw plaintext logins
+    // (plainLogin); its TLS configuration has harness/tls.test.ts
+    const srv = await startProsody({ tls: false, ...opts });
     started.push(srv);
     return srv;
   };

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { canConnect, freePorts } from "./ports.js";
 import { orphanedDirs } from "./lifecycle.js";
 import { ThrowawayServer } from "./throwaway.js";
-import { testCertificates } from "./tls-certs.js";
+import { testCertificates, TLS_BY_DEFAULT } from "./tls-certs.js";
 
 export const TEMPLATE_PATH = fileURLToPath(
   new URL("../../prosody/prosody.cfg.lua.template", import.meta.url), // same from src/ and dist/
@@ -29,7 +29,8 @@ export interface ProsodyOptions {
   s2sPort?: number; // default: a free port (federation needs the standard 5269)
   extraGlobals?: string; // Lua lines before the VirtualHost, e.g. the federation's s2s settings
   startTimeoutMs?: number; // default 15000
-  /** STARTTLS on c2s, required (c2s_require_encryption), with the run's certificate (tls-certs.ts) */
+  /** STARTTLS on c2s, required (c2s_require_encryption), with the run's certificate (tls-certs.ts);
+   *  default TLS_BY_DEFAULT */
   tls?: boolean;
 }
 
@@ -84,15 +85,16 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<ProsodySe
     luaSafe("component domain", domain);
     luaSafe("component secret", secret, SECRET_RE);
   }
+  const useTls = opts.tls ?? TLS_BY_DEFAULT;
   // mod_tls offers STARTTLS; the template does not load it (plaintext by default)
-  const extraModules = [...(opts.tls ? ["tls"] : []), ...(opts.extraModules ?? [])].map((m) => luaSafe("module", m));
+  const extraModules = [...(useTls ? ["tls"] : []), ...(opts.extraModules ?? [])].map((m) => luaSafe("module", m));
   const ip = luaSafe("interface", opts.interface ?? LOOPBACK);
   const template = await fsp.readFile(TEMPLATE_PATH, "utf8");
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), DIR_PREFIX));
   await fsp.writeFile(path.join(dir, "owner.pid"), String(process.pid)); // for reapOrphans
   await fsp.mkdir(path.join(dir, "data"));
   await fsp.mkdir(path.join(dir, "certs"));
-  const tls = opts.tls ? await tlsGlobals(path.join(dir, "certs")) : undefined;
+  const tls = useTls ? await tlsGlobals(path.join(dir, "certs")) : undefined;
 
   // Ports are free when picked but may be taken before prosody binds them: retry with new ones.
   for (let attempt = 1; ; attempt++) {

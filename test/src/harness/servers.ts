@@ -42,9 +42,7 @@ export const SERVER_KINDS: ServerKind[] = parseServerKinds(process.env.XFT_TEST_
 
 export const serverName = (kind: ServerKind) => (kind === "prosody" ? "Prosody" : "ejabberd");
 
-/** XFT_TEST_TLS=1: servers offer (and require) STARTTLS unless a suite asks for { tls: false }.
- *  Off by default for now: suites that log in with raw plaintext sockets must say tls: false first. */
-export const TLS_BY_DEFAULT = process.env.XFT_TEST_TLS === "1";
+export { TLS_BY_DEFAULT } from "./tls-certs.js";
 
 export interface ServerOptions {
   /** domain -> secret; default one component, files.localhost */
@@ -56,7 +54,6 @@ export interface ServerOptions {
 /** A throwaway server of this kind: host localhost, one component files.localhost unless
  *  `components` (domain -> secret) names others. */
 export async function startServer(kind: ServerKind, opts: ServerOptions = {}): Promise<XmppServer> {
-  const options = { ...opts, tls: opts.tls ?? TLS_BY_DEFAULT };
-  const server = kind === "prosody" ? await startProsody(options) : await startEjabberd(options);
+  const server = kind === "prosody" ? await startProsody(opts) : await startEjabberd(opts);
   return Object.assign(server, { kind });
 }

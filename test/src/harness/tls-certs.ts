@@ -1,6 +1,6 @@
 // A certificate authority made for this test process, and one server certificate it signed for
-// every host name the harness serves (localhost and the federation's a.test / b.test, each with
-// its subdomains: files., upload.). Made once per process with `openssl` (Debian's base system
+// every host name the harness serves (localhost, the federation's a.test / b.test, and
+// resubscribe.test's late host b.invalid, each with its subdomains: files., upload.). Made once per process with `openssl` (Debian's base system
 // has it) and shared by every server started with { tls: true }; clients verify against caFile.
 // The directory goes at process exit; one a SIGKILLed run left behind is removed by the next.
 import { execFile } from "node:child_process";
@@ -19,7 +19,7 @@ const DIR_PREFIX = "xft-tls-";
  *  18 (Twisted, hence Libervia) refuses a certificate holding `*.localhost` ("too few host
  *  components for wildcard usage"), and verifying the one-label name `localhost` against any
  *  wildcard (`*.a.test`) raises ValueError in its _hostname_matches. */
-export const CERTIFICATE_NAMES = ["localhost", "a.test", "b.test"].flatMap((h) => [h, `files.${h}`, `upload.${h}`]);
+export const CERTIFICATE_NAMES = ["localhost", "a.test", "b.test", "b.invalid"].flatMap((h) => [h, `files.${h}`, `upload.${h}`]);
 
 export interface TestCertificates {
   dir: string;
@@ -31,15 +31,27 @@ export interface TestCertificates {
   keyFile: string;
 }
 
+/** Servers offer (and require) STARTTLS unless a suite asks for { tls: false }, as every real
+ *  server does; XFT_TEST_TLS=0 runs the suites in plaintext instead. */
+export const TLS_BY_DEFAULT = process.env.XFT_TEST_TLS !== "0";
+
 let made: Promise<TestCertificates> | undefined;
+let madeCaFile: string | undefined;
 
 /** This process's CA and server certificate, made on first use. */
 export function testCertificates(): Promise<TestCertificates> {
-  made ??= makeCertificates().catch((err) => {
+  made ??= makeCertificates().then((certs) => ((madeCaFile = certs.caFile), certs), (err) => {
     made = undefined; // a later call may try again
     throw err;
   });
   return made;
+}
+
+/** The run's CA file once a server started with TLS made it (else undefined): what the test
+ *  clients trust by default (helpers/cli.ts accountEnv, helpers/account.ts), as a user gives
+ *  `xft --ca` a private server's CA. Synchronous, for helpers called after startServer. */
+export function harnessCaFile(): string | undefined {
+  return madeCaFile;
 }
 
 async function makeCertificates(): Promise<TestCertificates> {

@@ -4,9 +4,22 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import { serverName, SERVER_KINDS, startServer, type XmppServer } from "./servers.js";
-import { CERTIFICATE_NAMES, testCertificates } from "./tls-certs.js";
+import { serverName, SERVER_KINDS, startServer, TLS_BY_DEFAULT, type XmppServer } from "./servers.js";
+import { CERTIFICATE_NAMES, harnessCaFile, testCertificates } from "./tls-certs.js";
+import { testTls } from "../helpers/account.js";
+import { accountEnv } from "../helpers/cli.js";
 import { clientHeader, Raw } from "../helpers/raw-xmpp.js";
+
+const STARTTLS_REQUIRED = /<starttls xmlns=['"]urn:ietf:params:xml:ns:xmpp-tls['"]>\s*<required\/>/;
+
+async function featuresOf(srv: XmppServer): Promise<string> {
+  const raw = await Raw.open(srv.c2sPort, srv.ip);
+  try {
+    return await raw.send(clientHeader(srv.host), /<\/stream:features>/);
+  } finally {
+    raw.close();
+  }
+}
 
 describe("harness: TLS certificates", function () {
   this.timeout(30_000);
@@ -33,14 +46,9 @@ for (const kind of SERVER_KINDS) {
     after(() => srv?.stop());
 
     it("offers STARTTLS as required, and no SASL before it", async () => {
-      const raw = await Raw.open(srv.c2sPort, srv.ip);
-      try {
-        const features = await raw.send(clientHeader(srv.host), /<\/stream:features>/);
-        assert.match(features, /<starttls xmlns=['"]urn:ietf:params:xml:ns:xmpp-tls['"]>\s*<required\/>/);
-        assert.doesNotMatch(features, /<mechanism>PLAIN<\/mechanism>/, "PLAIN offered on a plaintext stream");
-      } finally {
-        raw.close();
-      }
+      const features = await featuresOf(srv);
+      assert.match(features, STARTTLS_REQUIRED);
+      assert.doesNotMatch(features, /<mechanism>PLAIN<\/mechanism>/, "PLAIN offered on a plaintext stream");
     });
 
     it("completes a handshake verified against the run's CA, then offers SASL", async () => {
@@ -66,6 +74,38 @@ for (const kind of SERVER_KINDS) {
       await assert.rejects(raw.startTls(srv.host, someRoot), (err: NodeJS.ErrnoException) =>
         /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/.test(String(err.code)));
       raw.close();
+    });
+  });
+}
+
+for (const kind of SERVER_KINDS) {
+  describe(`harness: ${serverName(kind)}'s default is STARTTLS (XFT_TEST_TLS=0 turns it off)`, function () {
+    this.timeout(60_000);
+    const started: XmppServer[] = [];
+    after(() => Promise.all(started.map((s) => s.stop())));
+
+    it(TLS_BY_DEFAULT ? "a server started without a tls option requires STARTTLS, and the test clients trust its CA"
+      : "XFT_TEST_TLS=0: a server started without a tls option is plaintext", async () => {
+      const srv = await startServer(kind);
+      started.push(srv);
+      assert.equal(TLS_BY_DEFAULT, process.env.XFT_TEST_TLS !== "0");
+      if (!TLS_BY_DEFAULT) {
+        assert.doesNotMatch(await featuresOf(srv), /<starttls/);
+        return;
+      }
+      assert.match(await featuresOf(srv), STARTTLS_REQUIRED);
+      assert.equal(srv.caFile, harnessCaFile());
+      assert.equal(accountEnv("alice@localhost", "alicepass", srv.service).XFT_CA, srv.caFile);
+      assert.deepEqual(testTls()?.ca, [fs.readFileSync(srv.caFile!)]);
+    });
+
+    it("{ tls: false } is plaintext, SASL PLAIN offered at once", async () => {
+      const srv = await startServer(kind, { tls: false });
+      started.push(srv);
+      assert.equal(srv.caFile, undefined);
+      const features = await featuresOf(srv);
+      assert.doesNotMatch(features, /<starttls/);
+      assert.match(features, /<mechanism>PLAIN<\/mechanism>/);
     });
   });
 }

@@ -1,6 +1,7 @@
 // Runs the real `xft` CLI as a child process and collects its --json events.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { harnessCaFile } from "../harness/tls-certs.js";
 
 export const XFT_BIN = fileURLToPath(new URL("../../../client-plugin/dist/cli/xft.js", import.meta.url));
 
@@ -74,9 +75,17 @@ export function runXft(args: string[], env: Record<string, string>, watch: CliWa
   };
 }
 
-/** `caFile`: a server started with TLS (XmppServer.caFile): xft trusts the run's CA (XFT_CA). */
-export function accountEnv(jid: string, password: string, service: string, caFile?: string): Record<string, string> {
+/** An account's `xft` environment. xft trusts the run's CA (XFT_CA) once a TLS server made it
+ *  (harness/tls-certs.ts), or `caFile`; trusting it costs nothing against a plaintext server.
+ *  A test about a client without the CA takes it out (withoutCa). */
+export function accountEnv(jid: string, password: string, service: string, caFile = harnessCaFile()): Record<string, string> {
   return { XFT_JID: jid, XFT_PASSWORD: password, XFT_SERVICE: service, ...(caFile ? { XFT_CA: caFile } : {}) };
+}
+
+/** The same environment without XFT_CA: a user who was not given the server's CA. */
+export function withoutCa(env: Record<string, string>): Record<string, string> {
+  const { XFT_CA: _, ...rest } = env;
+  return rest;
 }
 
 export interface CliResult {

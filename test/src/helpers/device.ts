@@ -7,6 +7,7 @@ import { discoResponder, fileTransfer, makeCaps, xmppPortFrom, type DiscoInfo, t
 import { CLIENT_DISCO_INFO } from "@xft/client-plugin/account.js";
 import { createClient } from "@xft/client-plugin/entity/client.js";
 import { parseJmi } from "@xft/client-plugin/xep0353/jmi.js";
+import { testTls } from "./account.js";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 
 export interface DeviceOptions {
@@ -33,7 +34,7 @@ export interface Device {
 export async function quietDevice(service: string, jid: string, password: string, opts: DeviceOptions = {}): Promise<Device> {
   const [local, rest] = jid.split("@");
   const [domain, resource] = rest.split("/");
-  const xmpp = createClient({ service, domain, username: local, password, resource, streamManagement: false });
+  const xmpp = createClient({ service, domain, username: local, password, resource, streamManagement: false, tls: testTls() });
   xmpp.on("error", () => undefined);
   const port = xmppPortFrom(xmpp);
   const info: DiscoInfo = { identities: CLIENT_DISCO_INFO.identities, features: opts.features ?? CLIENT_DISCO_INFO.features };

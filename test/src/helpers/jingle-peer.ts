@@ -4,8 +4,9 @@
 import { randomBytes } from "node:crypto";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { makeChecksum, makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE, NS_JINGLE_S5B, type ReasonCondition } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { until } from "./wait.js";
+import { openTestAccount } from "./account.js";
 
 export const SHA_OF_EMPTY = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 
@@ -103,6 +104,6 @@ export function jinglePeer(account: Account): JinglePeer {
 
 /** A hostile user's own connection (no reconnect: the test decides what happens) and its raw Jingle peer. */
 export async function openJinglePeer(server: { host: string; service: string }, user: string, resource: string): Promise<{ account: Account; peer: JinglePeer }> {
-  const account = await openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, resource, reconnect: false });
+  const account = await openTestAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, resource, reconnect: false });
   return { account, peer: jinglePeer(account) };
 }

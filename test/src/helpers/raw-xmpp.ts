@@ -1,6 +1,7 @@
 // Raw-socket XMPP for harness tests, so a failure points at the harness or the server config,
 // never at our XMPP client code.
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 
@@ -88,16 +89,24 @@ export async function componentHandshake(port: number, domain: string, secret: s
 /**
  * A peer that logs in, binds `resource`, says it is available, and then never answers anything
  * (what a client that crashes on an incoming offer looks like from outside, Gajim 1.7.3 among
- * them): the stanzas it gets are kept for the test to read. Plaintext SASL PLAIN, test servers only.
+ * them): the stanzas it gets are kept for the test to read. SASL PLAIN, test servers only: over
+ * STARTTLS verified against the server's caFile when the server offers it, else in clear.
  */
-export async function silentPeer(port: number, host: string, user: string, password: string, resource: string, ip?: string) {
-  const raw = await Raw.open(port, ip);
-  await raw.send(clientHeader(host), /<\/stream:features>/);
+export async function silentPeer(server: { c2sPort: number; host: string; ip?: string; caFile?: string }, user: string, password: string, resource: string) {
+  const { host } = server;
+  let raw = await Raw.open(server.c2sPort, server.ip);
+  const features = await raw.send(clientHeader(host), /<\/stream:features>/);
+  if (/<starttls/.test(features)) {
+    if (!server.caFile) throw new Error(`silent peer: ${host} offers STARTTLS but the server has no caFile`);
+    raw = await raw.startTls(host, readFileSync(server.caFile));
+    await raw.send(clientHeader(host), /<\/stream:features>/);
+  }
   const creds = Buffer.from(`\0${user}\0${password}`).toString("base64");
   const answer = await raw.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${creds}</auth>`, /<success|<failure/);
   if (!answer.includes("<success")) throw new Error(`silent peer: login as ${user} failed: ${answer}`);
   await raw.send(clientHeader(host), /<\/stream:features>/);
   await raw.send(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`, /id=['"]bind1['"]/);
   await raw.send("<presence/>", /./, 2000).catch(() => undefined); // its own presence comes back, or nothing
-  return { jid: `${user}@${host}/${resource}`, received: () => raw.text(), close: () => raw.close() };
+  const peer = raw;
+  return { jid: `${user}@${host}/${resource}`, received: () => peer.text(), close: () => peer.close() };
 }

@@ -3,12 +3,13 @@
 // (jingle-peer.ts) that sends what the test wants. Registers its own mocha hooks; every `xft`
 // run it started is killed after its test, every directory removed.
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { startServer, type ServerKind, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft, type CliRun } from "./cli.js";
 import { removeDir, tempDir } from "./files.js";
 import { jinglePeer, type JinglePeer } from "./jingle-peer.js";
 import { befriendUsers } from "./roster.js";
+import { openTestAccount } from "./account.js";
 
 export interface ReceiveSuite {
   readonly server: XmppServer;
@@ -37,7 +38,7 @@ export function receiveSuite(kind: ServerKind, users: string[], contacts: [strin
     server = await startServer(kind);
     for (const u of [...users, "mallory"]) await server.register(u, `${u}pass`);
     for (const [a, b] of contacts) await befriendUsers(env(a), env(b));
-    mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service, resource: "raw", reconnect: false });
+    mallory = await openTestAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service, resource: "raw", reconnect: false });
     raw = jinglePeer(mallory);
   });
   beforeEach(async () => {

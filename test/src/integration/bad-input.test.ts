@@ -9,9 +9,10 @@ import {
   fileTransfer, IqError, makeData, makeDescription, makeIbbTransport, makeJingle, makeOpen, NS_JINGLE,
   type FileTransfer, type Jingle, type TransferEvent,
 } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const SHA_OF_EMPTY = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 
@@ -37,10 +38,10 @@ for (const kind of SERVER_KINDS) describe(`bad input to the engine through ${ser
     work = await tempDir();
     inbox = join(work, "inbox");
     await mkdir(inbox);
-    mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service });
-    bob = await openAccount({ jid: `bob@${server.host}`, password: "bobpass", service: server.service });
+    mallory = await openTestAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service });
+    bob = await openTestAccount({ jid: `bob@${server.host}`, password: "bobpass", service: server.service });
     // an honest sender on its own account (one engine per connection: it owns the Jingle handler)
-    alice = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service });
+    alice = await openTestAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service });
     aliceSends = fileTransfer(alice.port);
     // mallory acknowledges whatever Jingle bob sends back, so sessions stay up
     mallory.port.onIqSet(NS_JINGLE, "jingle", async (_iq, el) => void toMallory.push(el));
@@ -234,10 +235,10 @@ for (const kind of SERVER_KINDS) describe(`bad input to the engine through ${ser
 
   it("IBB data in message stanzas (stanza='message') is received too", async () => {
     await bob.close(); // a fresh receiver engine is not needed: use carol with one
-    bob = await openAccount({ jid: `bob@${server.host}`, password: "bobpass", service: server.service });
+    bob = await openTestAccount({ jid: `bob@${server.host}`, password: "bobpass", service: server.service });
     receiver = fileTransfer(bob.port);
     receiver.on("offer", (offer) => void offer.accept(inbox));
-    const carol = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, resource: "msg" });
+    const carol = await openTestAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, resource: "msg" });
     try {
       const sender = fileTransfer(carol.port, { stanza: "message", blockSize: 4096 });
       const src = join(work, "by-message.bin");

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { NS_JINGLE, NS_JINGLE_FT, NS_JINGLE_IBB } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
+import { openTestAccount } from "../helpers/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft, type CliRun } from "../helpers/cli.js";
 import { quietDevice, type Device } from "../helpers/device.js";
@@ -114,7 +115,7 @@ for (const kind of SERVER_KINDS) describe(`xft send to a bare JID finds a device
     const inbox = join(work, "inbox");
     await mkdir(inbox);
     // openAccount answers disco#info with our features but runs no Jingle: session-initiate gets service-unavailable
-    const broken = await openAccount({ jid: `bob5@${server.host}/broken`, password: "bobpass", service: server.service, reconnect: false });
+    const broken = await openTestAccount({ jid: `bob5@${server.host}/broken`, password: "bobpass", service: server.service, reconnect: false });
     accounts.push(broken);
     await broken.sendPresence({ priority: 10 });
     const desktop = await device("bob5", "desktop", { dir: inbox, priority: 0 });

@@ -5,16 +5,17 @@
 import assert from "node:assert/strict";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { capsVer, IqError, makeInfoQuery, NS_CAPS, NS_JINGLE_FT, NS_JINGLE_IBB, parseCaps, parseInfo } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 for (const kind of SERVER_KINDS) describe(`XEP-0115 caps in our presence through ${serverName(kind)} (issue 13 item 3)`, function () {
   this.timeout(60_000);
   let server: XmppServer;
   const accounts: Account[] = [];
   const login = async (resource: string) => {
-    const a = await openAccount({ jid: `alice@${server.host}/${resource}`, password: "alicepass", service: server.service });
+    const a = await openTestAccount({ jid: `alice@${server.host}/${resource}`, password: "alicepass", service: server.service });
     accounts.push(a);
     return a;
   };

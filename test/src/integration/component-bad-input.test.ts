@@ -7,10 +7,11 @@ import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import {
   IqError, makeClose, makeData, makeDescription, makeIbbTransport, makeInfoQuery, makeJingle, makeOpen, makeRecipient, NS_JINGLE, parseInfo, parseJingle,
 } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
+import { openTestAccount } from "../helpers/account.js";
 
 for (const kind of SERVER_KINDS) describe(`bad input to xft-component through ${serverName(kind)}`, function () {
   this.timeout(60_000);
@@ -27,7 +28,7 @@ for (const kind of SERVER_KINDS) describe(`bad input to xft-component through ${
     work = await tempDir();
     component = runComponentBin([], componentEnv(server, join(work, "store.sqlite")));
     await component.waitForLog(/online as /);
-    mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service });
+    mallory = await openTestAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service });
     mallory.port.onIqSet(NS_JINGLE, "jingle", async (_iq, el) => void jingleToMallory.push(el));
   });
   afterEach(() => assert.equal(component.child.exitCode, null, `the component exited:\n${component.stderr()}`));

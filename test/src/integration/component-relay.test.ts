@@ -9,13 +9,14 @@ import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { fileTransfer, IqError, makeDescription, makeIbbTransport, makeJingle, makeRecipient, NS_JINGLE } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import type { RunningComponent } from "@xft/component/main.js";
 import { createComponent } from "@xft/component/entity/component.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { runComponentHere } from "../helpers/component.js";
 import { randomFile, removeDir, tempDir } from "../helpers/files.js";
 import { until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 const EVIL = "evil.example";
@@ -43,7 +44,7 @@ for (const kind of SERVER_KINDS) describe(`the store is no open relay, its quota
   beforeEach(async () => {
     work = await tempDir();
     jingleToMallory.length = 0;
-    mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service, reconnect: false });
+    mallory = await openTestAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service, reconnect: false });
     accounts.push(mallory);
     mallory.port.onIqSet(NS_JINGLE, "jingle", async (_iq, el) => void jingleToMallory.push(el));
   });
@@ -118,7 +119,7 @@ for (const kind of SERVER_KINDS) describe(`the store is no open relay, its quota
     assert.equal(results[3].error!.errorType, "wait");
     assert.match(results[3].error!.text ?? "", /too many open file offers from you \(3\)/);
     assert.equal(component.store.sentBy(mallory.jid).length, 3, "the refused ones were never reserved");
-    const alice = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, reconnect: false });
+    const alice = await openTestAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, reconnect: false });
     accounts.push(alice);
     const src = join(work, "a.bin");
     await randomFile(src, 64 * 1024);
@@ -130,7 +131,7 @@ for (const kind of SERVER_KINDS) describe(`the store is no open relay, its quota
     const component = await startHere("--recipient-quota", "10MiB", "--reservation-idle-seconds", "2");
     const held = await offer(bob(), 8 * MiB);
     assert.equal(held.error, undefined);
-    const alice = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, reconnect: false });
+    const alice = await openTestAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, reconnect: false });
     accounts.push(alice);
     const ft = fileTransfer(alice.port);
     const src = join(work, "a.bin");

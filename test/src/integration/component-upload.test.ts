@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileTransfer, makeRecipient, parseDelivered, type DeliveredReceipt, type FileTransfer, type TransferEvent } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component.js";
@@ -21,6 +21,7 @@ import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { befriendUsers } from "../helpers/roster.js";
 import { until } from "../helpers/wait.js";
 import { WINDOW_BYTES } from "../helpers/cuts.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 /** the stored bytes are the source's, byte for byte */
@@ -102,7 +103,7 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
     assert.equal(await sent.exit, 0, sent.stderr());
     assert.ok(sent.events.some((e) => e.type === "stored-offline"));
     // alice stays online to hear the receipt
-    const aliceAccount = await openAccount({ jid: alice(), password: "alicepass", service: server.service });
+    const aliceAccount = await openTestAccount({ jid: alice(), password: "alicepass", service: server.service });
     accounts.push(aliceAccount);
     const receipt = new Promise<DeliveredReceipt>((resolve) => aliceAccount.port.onMessage((m) => {
       const r = parseDelivered(m);
@@ -164,7 +165,7 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
       component.ft.on("transfer-interrupted", (e) => interrupted.push(e));
       const proxy = await startFaultProxy({ host: "127.0.0.1", port: server.c2sPort });
       proxies.push(proxy);
-      const account = await openAccount({
+      const account = await openTestAccount({
         jid: alice(), password: "alicepass", service: proxy.service, streamManagement: sm, reconnect: { backoff: { baseMs: 50, maxMs: 400 } },
       });
       accounts.push(account);
@@ -259,7 +260,7 @@ for (const kind of SERVER_KINDS) describe(`offline forward: upload to the store 
     let src: string;
     beforeEach(async () => {
       await startHere();
-      const account = await openAccount({ jid: alice(), password: "alicepass", service: server.service, reconnect: false });
+      const account = await openTestAccount({ jid: alice(), password: "alicepass", service: server.service, reconnect: false });
       accounts.push(account);
       ft = fileTransfer(account.port);
       src = join(work, "small.bin");

@@ -5,13 +5,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { makeInfoQuery, parseInfo } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component.js";
 import { COMPONENT_DISCO_INFO } from "@xft/component/xep0030/disco.js";
 import { createStore } from "@xft/component/store/index.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const EXPECTED_FEATURES = [
   "http://jabber.org/protocol/disco#info",
@@ -50,7 +51,7 @@ for (const kind of SERVER_KINDS) describe(`xft-component against ${serverName(ki
     await removeDir(work);
   });
 
-  const login = () => openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service });
+  const login = () => openTestAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service });
   const info = async (account: Account) =>
     parseInfo(await account.port.request(xml("iq", { type: "get", to: domain(), id: "i1" }, makeInfoQuery()), 5000));
 

@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Element } from "ltx/lib/ltx.js";
 import { parseDelivered, parseWaiting, WRITE_BEHIND, type DeliveredReceipt, type TransferEvent } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { discoverComponent } from "@xft/client-plugin/xep0030/discover-component.js";
@@ -25,6 +25,7 @@ import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { WINDOW_BYTES } from "../helpers/cuts.js";
 import { befriendUsers } from "../helpers/roster.js";
 import { accountEnv } from "../helpers/cli.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 
@@ -96,7 +97,7 @@ for (const kind of SERVER_KINDS) describe(`offline delivery through ${serverName
   }
 
   async function login(user: string, resource?: string): Promise<Account> {
-    const a = await openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, resource, reconnect: false });
+    const a = await openTestAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, resource, reconnect: false });
     accounts.push(a);
     return a;
   }

@@ -5,9 +5,10 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ENGINE_FEATURES, fileTransfer, makeInfoQuery, NS_CAPS, NS_DISCO_INFO, parseInfo, type FileTransfer, type IqError, type TransferEvent } from "@xft/protocol";
 import { createElement as xml } from "ltx/lib/ltx.js";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { listDir, randomFile, removeDir, seedPartial, sha256, tempDir } from "../helpers/files.js";
+import { openTestAccount } from "../helpers/account.js";
 
 function collect(ft: FileTransfer) {
   const events: TransferEvent[] = [];
@@ -24,7 +25,7 @@ for (const kind of SERVER_KINDS) describe(`engine through ${serverName(kind)}`, 
   const accounts: Account[] = [];
 
   async function login(user: string, resource?: string) {
-    const a = await openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, resource });
+    const a = await openTestAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service, resource });
     accounts.push(a);
     return a;
   }

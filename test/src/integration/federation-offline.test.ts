@@ -5,13 +5,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseDelivered, type DeliveredReceipt } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import type { Federation } from "../harness/federation.js";
 import { accountEnv, runXft } from "../helpers/cli.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { useFederation } from "../helpers/federation-suite.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { befriendUsers } from "../helpers/roster.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 
@@ -53,7 +54,7 @@ describe("federation: offline forward through a.test's store, delivered on b.tes
   /** alice, online on another device, hears the store's receipt (wrapped: an async function
    *  returning the bare promise would wait for the receipt itself) */
   async function aliceHearsReceipt(): Promise<{ receipt: Promise<DeliveredReceipt> }> {
-    const account = await openAccount({ jid: "alice@a.test/receipts", password: "alicepass", service: fed.a.service });
+    const account = await openTestAccount({ jid: "alice@a.test/receipts", password: "alicepass", service: fed.a.service });
     accounts.push(account);
     const receipt = new Promise<DeliveredReceipt>((resolve) => account.port.onMessage((m) => {
       const r = parseDelivered(m);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { befriend } from "../helpers/roster.js";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "@xft/client-plugin/prefs/preferences.js";
@@ -16,6 +16,7 @@ import { useFederation } from "../helpers/federation-suite.js";
 import { cutInTurn, WINDOW_BYTES } from "../helpers/cuts.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 
@@ -49,7 +50,7 @@ describe("federation: automatic recovery a.test -> b.test with cut links", funct
   /** a user logged in on `server` through a fault proxy of their own */
   async function peer(user: string, server: XmppServer, prefs: Partial<Preferences>, dir?: string): Promise<Peer> {
     const proxy = await startFaultProxy({ host: new URL(server.service).hostname, port: server.c2sPort });
-    const account = await openAccount({
+    const account = await openTestAccount({
       jid: `${user}@${server.host}`, password: `${user}pass`, service: proxy.service,
       reconnect: { backoff: { baseMs: 50, maxMs: 400 } },
     });

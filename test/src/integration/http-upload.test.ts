@@ -4,12 +4,13 @@
 // and the size limit raised above the benchmark's 64 MiB (but not unlimited).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { IqError } from "@xft/protocol";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { getFile, putFile } from "../helpers/http-file.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { findUploadService, requestSlot } from "../helpers/xep0363.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 
@@ -22,7 +23,7 @@ for (const kind of SERVER_KINDS) describe(`XEP-0363 HTTP File Upload through ${s
   before(async function () {
     server = await startServer(kind);
     await server.register("alice", "alicepass");
-    alice = await openAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, reconnect: false });
+    alice = await openTestAccount({ jid: `alice@${server.host}`, password: "alicepass", service: server.service, reconnect: false });
     work = await tempDir("xft-http-upload-");
   });
   after(async function () {

@@ -4,11 +4,12 @@
 // "not confirmed" branch is taken (here: no store, so failed with the reason, exit 1).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft, type CliRun } from "../helpers/cli.js";
 import { randomFile, removeDir, tempDir } from "../helpers/files.js";
 import { neverConfirmingPeer } from "../helpers/never-confirming-peer.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 
@@ -37,7 +38,7 @@ for (const kind of SERVER_KINDS) describe(`a peer that accepts but never confirm
   });
 
   it("xft send stops after the first copy and two fruitless re-offers: failed with the reason, exit 1, at most 3 copies", async () => {
-    const account = await openAccount({ jid: `dino@${server.host}/dino`, password: "dinopass", service: server.service, reconnect: false });
+    const account = await openTestAccount({ jid: `dino@${server.host}/dino`, password: "dinopass", service: server.service, reconnect: false });
     accounts.push(account);
     const dino = neverConfirmingPeer(account);
     await account.sendPresence();

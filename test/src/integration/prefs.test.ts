@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { openAccount } from "@xft/client-plugin/account.js";
 import { NS_PREFS, PREFS_ELEMENT } from "@xft/client-plugin/prefs/preferences.js";
 import { makePrivateGet, makePrivateSet, parsePrivateResult } from "@xft/client-plugin/xep0049/private.js";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, execXft, type CliResult } from "../helpers/cli.js";
 import { removeDir, tempDir } from "../helpers/files.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const DEFAULT_LINES = "auto-retransfer=true\nauto-receive=false\noffline-forward=true\nconfirm-timeout=60\ncomponent=\n";
 const SLIXMPP_PREFS = fileURLToPath(new URL("../../interop/slixmpp_prefs.py", import.meta.url)); // same from src/ and dist/
@@ -49,7 +49,7 @@ for (const kind of SERVER_KINDS) describe(`xft prefs through ${serverName(kind)}
 
   /** What the server holds, read over a raw XEP-0049 get (not through our parser). */
   async function storedElement(jid: string, password: string) {
-    const account = await openAccount({ jid, password, service: server.service });
+    const account = await openTestAccount({ jid, password, service: server.service });
     try {
       const result = await account.port.request(makePrivateGet(PREFS_ELEMENT, NS_PREFS));
       return parsePrivateResult(result, PREFS_ELEMENT, NS_PREFS);
@@ -60,7 +60,7 @@ for (const kind of SERVER_KINDS) describe(`xft prefs through ${serverName(kind)}
 
   /** Stores an element as another client would, over a raw XEP-0049 set. */
   async function storeRaw(jid: string, password: string, el: Element) {
-    const account = await openAccount({ jid, password, service: server.service });
+    const account = await openTestAccount({ jid, password, service: server.service });
     try {
       await account.port.request(makePrivateSet(el));
     } finally {
@@ -180,7 +180,8 @@ for (const kind of SERVER_KINDS) describe(`xft prefs through ${serverName(kind)}
     async function slixmpp(u: { bare: string; password: string }, ...args: string[]): Promise<Record<string, unknown>> {
       const port = String(server.c2sPort);
       const { stdout } = await promisify(execFile)(
-        SYSTEM_PYTHON, [SLIXMPP_PREFS, "--jid", `${u.bare}/slixmpp`, "--password", u.password, "--host", "127.0.0.1", "--port", port, ...args],
+        SYSTEM_PYTHON, [SLIXMPP_PREFS, "--jid", `${u.bare}/slixmpp`, "--password", u.password, "--host", "127.0.0.1", "--port", port,
+          ...(server.caFile ? ["--ca", server.caFile] : []), ...args],
         { timeout: 60_000 },
       );
       return JSON.parse(stdout);

@@ -10,13 +10,14 @@
 import assert from "node:assert/strict";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { IqError } from "@xft/protocol";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft, type CliRun } from "../helpers/cli.js";
 import { listDir, randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { jinglePeer } from "../helpers/jingle-peer.js";
 import { befriendUsers } from "../helpers/roster.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const OFFERS = 2000;
 const MAX_FDS = 256;
@@ -62,7 +63,7 @@ for (const kind of SERVER_KINDS) describe(`an offer flood at a running xft recei
   /** OFFERS offers, shared among `names`, at bob's xft receive (with `receiveArgs`) while alice sends 1 MiB; what came of it */
   async function floodWhileAliceSends(names: string[], inboxName: string, receiveArgs: string[] = []) {
     const peers = await Promise.all(names.map(async (name) => {
-      const account = await openAccount({ jid: `${name}@${server.host}`, password: `${name}pass`, service: server.service, resource: "flood", reconnect: false });
+      const account = await openTestAccount({ jid: `${name}@${server.host}`, password: `${name}pass`, service: server.service, resource: "flood", reconnect: false });
       flooders.push(account);
       return { account, raw: jinglePeer(account) };
     }));

@@ -7,12 +7,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileTransfer } from "@xft/protocol";
-import { openAccount } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName } from "../harness/servers.js";
 import { runXft, type CliRun } from "../helpers/cli.js";
 import { listDir, randomFile, sha256 } from "../helpers/files.js";
 import { jinglePeer, SHA_OF_EMPTY } from "../helpers/jingle-peer.js";
 import { receiveSuite } from "../helpers/receive-suite.js";
+import { openTestAccount } from "../helpers/account.js";
 
 for (const kind of SERVER_KINDS) describe(`xft receive: who may send, and no sender can end it, through ${serverName(kind)} (issue 12 item 8)`, function () {
   this.timeout(120_000);
@@ -50,7 +50,7 @@ for (const kind of SERVER_KINDS) describe(`xft receive: who may send, and no sen
   it("a stranger's complete, well-formed file never counts toward --count: the receiver waits for alice's", async () => {
     const { run, jid } = await receiver("--auto-receive");
     // a real engine on another of mallory's devices: the file would pass its sha-256
-    const device = await openAccount({ jid: bare("mallory"), password: "mallorypass", service: suite.server.service, resource: "engine", reconnect: false });
+    const device = await openTestAccount({ jid: bare("mallory"), password: "mallorypass", service: suite.server.service, resource: "engine", reconnect: false });
     try {
       const src = join(suite.work, "count-me.bin");
       await randomFile(src, 20_000);
@@ -67,7 +67,7 @@ for (const kind of SERVER_KINDS) describe(`xft receive: who may send, and no sen
 
   it("a contact's failed transfers (a bad hash, a cut mid-file) are failed events and do not end the run", async () => {
     // carol is a contact, here with a raw client that sends what the test wants
-    const device = await openAccount({ jid: bare("carol"), password: "carolpass", service: suite.server.service, resource: "raw", reconnect: false });
+    const device = await openTestAccount({ jid: bare("carol"), password: "carolpass", service: suite.server.service, resource: "raw", reconnect: false });
     try {
       const carol = jinglePeer(device);
       const { run, jid } = await receiver();

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { RECEIVED_LEDGER, WRITE_BEHIND } from "@xft/protocol";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES, type Preferences } from "@xft/client-plugin/prefs/preferences.js";
@@ -18,6 +18,7 @@ import { cutInTurn, WINDOW_BYTES } from "../helpers/cuts.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { befriendUsers } from "../helpers/roster.js";
 import { sleep, until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 
@@ -95,7 +96,7 @@ for (const { kind, smacks } of SETUPS) {
 
     async function peer(user: string, prefs: Partial<Preferences> = {}, dir?: string, more: { resource?: string; pullDelay?: number } = {}): Promise<Peer> {
       const proxy = await startFaultProxy({ host: "127.0.0.1", port: server.c2sPort });
-      const account = await openAccount({
+      const account = await openTestAccount({
         jid: `${user}@${server.host}`, password: `${user}pass`, service: proxy.service, resource: more.resource,
         reconnect: { backoff: { baseMs: 50, maxMs: 400 } },
       });

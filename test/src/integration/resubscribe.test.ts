@@ -11,7 +11,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { TransferEvent } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { expireUndelivered } from "@xft/component/housekeeping/jobs.js";
@@ -23,6 +23,7 @@ import { storeFile } from "../helpers/stored.js";
 import { sleep, until } from "../helpers/wait.js";
 import { startProsody, type ProsodyServer } from "../harness/prosody.js";
 import { SERVER_KINDS } from "../harness/servers.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const BOB_HOST = "b.invalid";
 const bob = `bob@${BOB_HOST}`;
@@ -103,7 +104,7 @@ const count = (log: string[], re: RegExp) => log.filter((l) => re.test(l)).lengt
     await activateBobsHost();
     const dir = join(work, "bob");
     await mkdir(dir);
-    account = await openAccount({ jid: bob, password: "bobpass", service: server.service, reconnect: false });
+    account = await openTestAccount({ jid: bob, password: "bobpass", service: server.service, reconnect: false });
     // alice has no account here (nobody's contact): this test is about the store's retries, so
     // bob's plugin takes new files from anyone (offer-decision.ts)
     const plugin = autoTransferPlugin(account.port, {

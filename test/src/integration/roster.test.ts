@@ -4,19 +4,20 @@
 import assert from "node:assert/strict";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { IqError } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { createContacts, type Contacts } from "@xft/client-plugin/roster/roster.js";
 import { NS_ROSTER } from "@xft/client-plugin/roster/items.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { befriend } from "../helpers/roster.js";
 import { until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 for (const kind of SERVER_KINDS) describe(`roster through ${serverName(kind)}`, function () {
   this.timeout(60_000);
   let server: XmppServer;
   const accounts: Account[] = [];
   const login = async (user: string) => {
-    const a = await openAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service });
+    const a = await openTestAccount({ jid: `${user}@${server.host}`, password: `${user}pass`, service: server.service });
     accounts.push(a);
     return a;
   };

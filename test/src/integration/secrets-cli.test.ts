@@ -9,7 +9,7 @@ import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { OPTIONS } from "@xft/component/config/options.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
-import { execXft, runXft, XFT_BIN } from "../helpers/cli.js";
+import { accountEnv, execXft, runXft, XFT_BIN } from "../helpers/cli.js";
 import { componentEnv, execComponentBin, runComponentBin } from "../helpers/component.js";
 import { removeDir, tempDir } from "../helpers/files.js";
 
@@ -29,7 +29,8 @@ for (const kind of SERVER_KINDS) describe(`secrets on the command line, ${server
   let server: XmppServer;
   let work: string;
   const PASSWORD = "b0b-s3cret-pw";
-  const bobEnv = () => ({ ...CLEAN, XFT_JID: `bob@${server.host}`, XFT_SERVICE: server.service });
+  // no password: each test gives it its own way; the run's CA with it (a TLS server)
+  const bobEnv = () => ({ ...CLEAN, ...accountEnv(`bob@${server.host}`, "", server.service) });
 
   before(async () => {
     server = await startServer(kind);

@@ -6,12 +6,13 @@ import assert from "node:assert/strict";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Element } from "ltx/lib/ltx.js";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft, type CliRun } from "../helpers/cli.js";
 import { randomFile, removeDir, tempDir } from "../helpers/files.js";
 import { befriendUsers } from "../helpers/roster.js";
 import { until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 
@@ -50,7 +51,7 @@ for (const kind of SERVER_KINDS) describe(`xft stops cleanly on SIGINT/SIGTERM t
    *  file transfer (openAccount's disco#info) without running the engine, and a sender that finds
    *  bob's device by presence (issue 13 item 4) must choose bob's `xft`, not it. */
   async function bobsWatcher(): Promise<Element[]> {
-    const watcher = await openAccount({ jid: `bob@${server.host}/watcher`, password: "bobpass", service: server.service });
+    const watcher = await openTestAccount({ jid: `bob@${server.host}/watcher`, password: "bobpass", service: server.service });
     accounts.push(watcher);
     const presences: Element[] = [];
     watcher.port.onPresence!((p) => presences.push(p));

@@ -7,11 +7,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createElement as xml, Element } from "ltx/lib/ltx.js";
 import { IqError } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { SERVER_KINDS, serverName, startServer, type XmppServer } from "../harness/servers.js";
 import { accountEnv, runXft } from "../helpers/cli.js";
 import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/component.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const MiB = 1024 * 1024;
 const vmRssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
@@ -47,7 +48,7 @@ for (const kind of SERVER_KINDS) describe(`stanza caps: 1 MB stanzas of empty el
     server = await startServer(kind);
     for (const u of ["mallory", "alice", "bob"]) await server.register(u, `${u}pass`);
     work = await tempDir();
-    mallory = await openAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service });
+    mallory = await openTestAccount({ jid: `mallory@${server.host}`, password: "mallorypass", service: server.service });
   });
   after(async () => {
     await mallory?.close();

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseSender, type IncomingOffer, type TransferEvent } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin, type AutoTransferPlugin } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { createContacts } from "@xft/client-plugin/roster/roster.js";
@@ -18,6 +18,7 @@ import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { befriendUsers } from "../helpers/roster.js";
 import { storeFile } from "../helpers/stored.js";
 import { sleep, until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 for (const kind of SERVER_KINDS) describe(`store deliveries and the offer prompt through ${serverName(kind)} (issue 12 item 5)`, function () {
   this.timeout(90_000);
@@ -52,7 +53,7 @@ for (const kind of SERVER_KINDS) describe(`store deliveries and the offer prompt
 
   /** bob online with auto-receive on, his roster, and an application listening for offers */
   async function bobOnline(inbox: string) {
-    account = await openAccount({ jid: bob(), password: "bobpass", service: server.service, reconnect: false });
+    account = await openTestAccount({ jid: bob(), password: "bobpass", service: server.service, reconnect: false });
     const plugin: AutoTransferPlugin = autoTransferPlugin(account.port, {
       downloadDir: inbox, preferences: { ...DEFAULT_PREFERENCES, autoReceive: true, component: `files.${server.host}` },
       contacts: createContacts(account.port),

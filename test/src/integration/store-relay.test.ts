@@ -11,7 +11,7 @@ import Database from "better-sqlite3";
 import type { Element } from "ltx/lib/ltx.js";
 import { createElement as xml } from "ltx/lib/ltx.js";
 import { fileTransfer, makeRecipient, NS_JINGLE, parseWaiting, type FileTransfer } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { startEjabberd } from "../harness/ejabberd.js";
 import { startFaultProxy, type FaultProxy } from "../harness/fault-proxy.js";
 import { startProsody } from "../harness/prosody.js";
@@ -20,6 +20,7 @@ import { componentEnv, runComponentBin, type ComponentRun } from "../helpers/com
 import { removeDir, tempDir } from "../helpers/files.js";
 import { bareOf, stanzaTap, type StanzaTap } from "../helpers/stanza-tap.js";
 import { sleep, until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 /** a sender's message to the recipient dressed as a file name: a bidi override, invisible tag
  *  characters (U+E0000 block), and far more than a notice shows */
@@ -88,7 +89,7 @@ for (const kind of SERVER_KINDS) describe(`what the store sends one recipient, t
 
   /** a plain account that approves nothing and records every stanza it gets, online */
   async function recorder(user: string): Promise<{ account: Account; got: Element[]; fromStore: () => Element[] }> {
-    const account = await openAccount({ jid: jid(user), password: `${user}pass`, service: server.service, reconnect: false });
+    const account = await openTestAccount({ jid: jid(user), password: `${user}pass`, service: server.service, reconnect: false });
     accounts.push(account);
     const got: Element[] = [];
     account.xmpp.on("stanza", (el: Element) => void got.push(el));
@@ -100,7 +101,7 @@ for (const kind of SERVER_KINDS) describe(`what the store sends one recipient, t
   /** alice forwards a small file named `name` to the store for `recipient` (the real engine) */
   async function forward(recipient: string, name: string, size: number): Promise<void> {
     if (!aliceFt) {
-      const alice = await openAccount({ jid: jid("alice"), password: "alicepass", service: server.service, reconnect: false });
+      const alice = await openTestAccount({ jid: jid("alice"), password: "alicepass", service: server.service, reconnect: false });
       accounts.push(alice);
       aliceFt = fileTransfer(alice.port);
     }
@@ -194,7 +195,7 @@ for (const kind of SERVER_KINDS) describe(`what the store sends one recipient, t
     /** a device of frank's that approves the store's subscription and acknowledges every
      *  Jingle request, but never accepts: what a hung client, or a hostile one, looks like */
     async function silentDevice(resource: string) {
-      const account = await openAccount({ jid: `${jid("frank")}/${resource}`, password: "frankpass", service: server.service, reconnect: false });
+      const account = await openTestAccount({ jid: `${jid("frank")}/${resource}`, password: "frankpass", service: server.service, reconnect: false });
       accounts.push(account);
       const jingle: { action: string; sid: string; at: number }[] = [];
       account.port.onIqSet(NS_JINGLE, "jingle", async (_iq, el) => void jingle.push({ action: String(el.attrs.action), sid: String(el.attrs.sid), at: Date.now() }));

@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createElement as xml, type Element } from "ltx/lib/ltx.js";
 import { bare, makeInfoQuery, makeStored } from "@xft/protocol";
-import { openAccount, type Account } from "@xft/client-plugin/account.js";
+import type { Account } from "@xft/client-plugin/account.js";
 import { autoTransferPlugin, type AutoTransferPlugin, type PluginEvents } from "@xft/client-plugin/plugin.js";
 import { DEFAULT_PREFERENCES } from "@xft/client-plugin/prefs/preferences.js";
 import { createPeerResolver } from "@xft/client-plugin/resolve-peer.js";
@@ -17,6 +17,7 @@ import { accountEnv, runXft } from "../helpers/cli.js";
 import { randomFile, removeDir, sha256, tempDir } from "../helpers/files.js";
 import { befriend } from "../helpers/roster.js";
 import { until } from "../helpers/wait.js";
+import { openTestAccount } from "../helpers/account.js";
 
 const H = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
 
@@ -51,7 +52,7 @@ for (const kind of SERVER_KINDS) describe(`who may see bob's presence, through $
   after(async () => void (await server?.stop()));
 
   async function login(user: string): Promise<Account> {
-    const a = await openAccount({ jid: jid(user), password: `${user}pass`, service: server.service, reconnect: false });
+    const a = await openTestAccount({ jid: jid(user), password: `${user}pass`, service: server.service, reconnect: false });
     accounts.push(a);
     return a;
   }

@@ -31,7 +31,7 @@ for (const kind of SERVER_KINDS) describe(`a peer that never answers, through ${
   });
 
   it("xft send to a full JID that never answers the session-initiate: events, then exit 1 within the bounds", async () => {
-    const peer = await silentPeer(server.c2sPort, server.host, "gajim", "gajimpass", "crashed", server.ip);
+    const peer = await silentPeer(server, "gajim", "gajimpass", "crashed");
     try {
       const src = join(work, "f.bin");
       await randomFile(src, 64 * 1024);
@@ -53,7 +53,7 @@ for (const kind of SERVER_KINDS) describe(`a peer that never answers, through ${
   });
 
   it("xft send to a bare JID whose one device never answers (no XEP-0353 proceed, no Jingle answer): events, exit 1 within the bounds", async () => {
-    const peer = await silentPeer(server.c2sPort, server.host, "gajim", "gajimpass", "crashed2", server.ip);
+    const peer = await silentPeer(server, "gajim", "gajimpass", "crashed2");
     try {
       const src = join(work, "g.bin");
       await randomFile(src, 64 * 1024);
