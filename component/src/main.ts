@@ -1,7 +1,7 @@
 // The offline store component, wired top to bottom: storage, its housekeeping, the XMPP entity,
 // the protocol pieces on it, then the connection that keeps it online. Nothing here parses or
 // decides; each piece is a factory with its dependencies passed in.
-import { bare, fileTransfer, untilOnline, xmppPortFrom, type FileTransfer } from "@xft/protocol";
+import { bare, fileTransfer, handleEarlyReplies, untilOnline, xmppPortFrom, type FileTransfer } from "@xft/protocol";
 import type { ComponentConfig } from "./config/options.js";
 import { keepConnected } from "./connection/keep-connected.js";
 import { createDelivery, type Delivery } from "./delivery/driver.js";
@@ -70,6 +70,7 @@ export function runComponent(config: ComponentConfig, log: Log): RunningComponen
   //    must not end the process.
   const xmpp = createComponent({ service: config.service, domain: config.jid, password: config.secret });
   xmpp.on("error", (err: unknown) => log(`error: ${describe(err)}`));
+  handleEarlyReplies(xmpp.iqCaller); // a reply before the write's callback must not end the process
   xmpp.on("online", () => log(`online as ${config.jid} at ${config.service}`));
 
   // 3. What we are (XEP-0030), and the one Jingle/IBB engine, taking forwarded files into the

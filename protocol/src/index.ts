@@ -27,3 +27,4 @@ export * from "./xmppjs/until-online.js";
 export * from "./xml/jid.js";
 export * from "./xep0030/responder.js";
 export * from "./xep0115/caps.js";
+export * from "./xmppjs/early-replies.js";
